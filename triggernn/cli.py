@@ -1,0 +1,144 @@
+"""``triggernn <verb>``: run, data generate, data info, config check."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from .errors import TriggerNNError
+
+__all__ = ["main"]
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .pipeline import run
+
+    cfg = load_config(args.config)
+    if args.epochs is not None:
+        cfg = cfg.with_overrides(train={"epochs": args.epochs})
+    if args.max_jets is not None:
+        cfg = cfg.with_overrides(data={"max_jets": args.max_jets})
+    result = run(cfg, run_root=args.runs, project_root=args.projects, progress=not args.quiet)
+    v = result.verification
+    print(f"\n== {cfg.name}: {'PASS' if v.passed else 'FAIL'}")
+    print(f"project        {result.project.path}")
+    print(f"report         {result.run_dir / 'report.html'}")
+    print(
+        f"bit-exact      {v.bit_exact_fraction:.4%} of {v.n_events} test events on '{v.compared_layer}' "
+        f"(largest error {v.max_lsb_error:g} LSB)"
+    )
+    print(
+        f"argmax agree   {v.output_argmax_agreement:.4%} (outputs), max output diff {v.max_output_diff:.3g}"
+    )
+    for model in ("float", "qkeras", "csim"):
+        m = v.metrics[model]
+        aucs = " ".join(f"{c}:{a:.3f}" for c, a in m.auc.items())
+        print(f"{model:<7}        accuracy {m.accuracy:.4f}  AUC {aucs}")
+    print(
+        "time per stage "
+        + ", ".join(f"{k} {s:.1f}s" for k, s in result.timings.items())
+        + f"; total {sum(result.timings.values()):.1f}s"
+    )
+    for f in v.failures:
+        print(f"FAILED: {f}", file=sys.stderr)
+    return 0 if v.passed else 1
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from .data import generate_jets
+
+    path = generate_jets(
+        args.output,
+        args.n_jets,
+        seed=args.seed,
+        pt_min=args.pt_min,
+        pt_max=args.pt_max,
+        processes=args.processes,
+        max_constituents=args.max_constituents,
+        progress=not args.quiet,
+    )
+    print(f"wrote {path}")
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .data import load_jets
+
+    ds = load_jets(None if args.file == "embedded" else args.file, args.representation)
+    print(f"source {ds.source}, representation {ds.representation}, classes {', '.join(ds.class_names)}")
+    for split in ("train", "val", "test"):
+        X, y = getattr(ds, f"X_{split}"), getattr(ds, f"y_{split}")
+        print(f"  {split:<5} X {X.shape} per class {np.bincount(y, minlength=len(ds.class_names)).tolist()}")
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .config import load_config
+
+    for path in args.configs:
+        cfg = load_config(path)
+        print(f"{path}: ok ({cfg.name}, family {cfg.model.family}, {cfg.hls.backend} {cfg.hls.io_type})")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="triggernn", description="Compile quantized L1-trigger networks to verified hls4ml projects."
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="verb", required=True)
+
+    r = sub.add_parser(
+        "run", help="train float + QKeras models, emit the HLS project, C-simulate, verify, report"
+    )
+    r.add_argument("config", type=Path, help="YAML config, e.g. configs/jet_dense.yaml")
+    r.add_argument("--epochs", type=int, default=None, help="override train.epochs")
+    r.add_argument("--max-jets", type=int, default=None, help="override data.max_jets (a balanced subsample)")
+    r.add_argument("--runs", default="runs", help="where reports go (runs/<name>/)")
+    r.add_argument("--projects", default="hls_projects", help="where HLS projects go (hls_projects/<name>/)")
+    r.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    r.set_defaults(func=_cmd_run)
+
+    c = sub.add_parser("check", help="validate config files")
+    c.add_argument("configs", nargs="+", type=Path)
+    c.set_defaults(func=_cmd_check)
+
+    d = sub.add_parser("data", help="generate or inspect jet datasets").add_subparsers(
+        dest="data_verb", required=True
+    )
+    g = d.add_parser("generate", help="generate labelled jets with Pythia 8 + FastJet into a ROOT file")
+    g.add_argument("--output", "-o", required=True, type=Path)
+    g.add_argument("--n-jets", type=int, default=2000)
+    g.add_argument("--seed", type=int, default=1)
+    g.add_argument("--pt-min", type=float, default=800.0)
+    g.add_argument("--pt-max", type=float, default=1200.0)
+    g.add_argument("--processes", type=int, default=None, help="worker processes (default: all cores)")
+    g.add_argument("--max-constituents", type=int, default=None, help="keep only the leading N constituents")
+    g.add_argument("-q", "--quiet", action="store_true")
+    g.set_defaults(func=_cmd_generate)
+    i = d.add_parser("info", help="summarise a dataset ('embedded' for the shipped one)")
+    i.add_argument("file", nargs="?", default="embedded")
+    i.add_argument("--representation", default="features", choices=["features", "images", "sequences"])
+    i.set_defaults(func=_cmd_info)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return args.func(args)
+    except TriggerNNError as err:
+        print(f"triggernn: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

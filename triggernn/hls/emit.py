@@ -1,0 +1,193 @@
+"""Write an hls4ml project and build its C simulation, atomically.
+
+The project is written into a hidden sibling folder and moved into place only once it is complete and its
+C simulation has run, so a crash never leaves a folder that looks like a finished project.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import logging
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import HLSError
+from ..quantize import FixedSpec
+from .config import logits_layer, make_hls_config
+from .csim import CSimResult, run_csim
+
+__all__ = ["HLSProject", "check_supported", "emit", "project_digest"]
+
+log = logging.getLogger(__name__)
+
+# Files whose bytes legitimately change from build to build: the shared library (named with hls4ml's random
+# build stamp) and the Keras model hls4ml saves (its zip holds a save date). The stamp lines are masked.
+_VOLATILE_SUFFIXES = (".so", ".keras")
+_STAMP_RE = re.compile(rb"(Stamp: |LIB_STAMP=)[0-9a-f]{8}")
+
+
+@dataclass
+class HLSProject:
+    """An emitted, compiled hls4ml project.
+
+    ``path`` is the project folder (firmware/, tb_data/, build_prj.tcl, ...), ``hls_model`` the live
+    hls4ml ``ModelGraph`` whose compiled library backs :meth:`predict`.
+    """
+
+    path: Path
+    hls_model: Any
+    hls_config: dict[str, Any]
+    logits_layer: str | None
+    csim: CSimResult | None = None
+    layer_types: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def output_type(self, layer: str) -> FixedSpec:
+        """The fixed-point type of ``layer``'s output in the firmware."""
+        prec = self.hls_model.graph[layer].get_output_variable().type.precision
+        return FixedSpec(int(prec.width), int(prec.integer), signed=bool(prec.signed))
+
+    def predict(self, X: np.ndarray) -> CSimResult:
+        """C-simulate ``X``; returns outputs (and logits for softmax models)."""
+        return run_csim(self.hls_model, X, None)
+
+
+def check_supported(model) -> None:
+    """Refuse, before hls4ml is called, a Keras model with a layer hls4ml 1.3.0 cannot convert."""
+    from hls4ml.converters import get_supported_keras_layers
+
+    supported = set(get_supported_keras_layers())
+    for layer in model.layers:
+        kind = layer.__class__.__name__
+        if kind not in supported:
+            raise HLSError(
+                f"layer '{layer.name}' of type {kind} cannot be converted by hls4ml 1.3.0: replace it with a "
+                f"supported layer (e.g. {', '.join(sorted(k for k in supported if k.startswith('Q'))[:8])}, "
+                "Dense, Conv2D, Activation, ...) or remove it before compiling"
+            )
+        if layer.name == "input":
+            raise HLSError("a layer is named 'input', a name hls4ml reserves: rename it (e.g. 'features')")
+
+
+def _layer_types(hls_model) -> dict[str, dict[str, str]]:
+    out = {}
+    for layer in hls_model.get_layers():
+        out[layer.name] = {k: str(v.precision) for k, v in layer.get_layer_precision().items()}
+    return out
+
+
+def _replace_in_text_files(root: Path, old: str, new: str) -> None:
+    for p in root.rglob("*"):
+        if p.is_file() and p.suffix not in _VOLATILE_SUFFIXES and p.stat().st_size < 4_000_000:
+            try:
+                text = p.read_text()
+            except UnicodeDecodeError:
+                continue
+            if old in text:
+                p.write_text(text.replace(old, new))
+
+
+def emit(
+    model,
+    cfg,
+    output_dir: str | os.PathLike,
+    *,
+    tb_inputs: np.ndarray | None = None,
+    tb_outputs: np.ndarray | None = None,
+    csim_inputs: np.ndarray | None = None,
+    softmax_spread: float | None = None,
+) -> HLSProject:
+    """Convert ``model`` (QKeras or Keras) with hls4ml, write the project to ``output_dir``, build its C simulation.
+
+    ``tb_inputs``/``tb_outputs`` become the testbench data (``tb_data/``); ``csim_inputs`` are C-simulated
+    before the project is moved into place (result in ``project.csim``). An existing project at
+    ``output_dir`` is replaced only after the new one is complete.
+    """
+    import hls4ml
+
+    check_supported(model)
+    final = Path(output_dir).absolute()
+    final.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+    try:
+        hc = make_hls_config(model, cfg, softmax_spread=softmax_spread)
+        tb = {}
+        if tb_inputs is not None:
+            np.save(work / "tb_in.npy", np.asarray(tb_inputs, dtype=np.float32))
+            tb["input_data_tb"] = str(work / "tb_in.npy")
+        if tb_outputs is not None:
+            np.save(work / "tb_out.npy", np.asarray(tb_outputs, dtype=np.float32))
+            tb["output_data_tb"] = str(work / "tb_out.npy")
+        proj = work / "project"
+        h = cfg.hls
+        with contextlib.redirect_stdout(io.StringIO()) as captured:
+            try:
+                hls_model = hls4ml.converters.convert_from_keras_model(
+                    model,
+                    hls_config=hc,
+                    output_dir=str(proj),
+                    project_name=h.project_name,
+                    backend=h.backend,
+                    part=h.part,
+                    clock_period=h.clock_period,
+                    io_type=h.io_type,
+                    **tb,
+                )
+                hls_model.compile()
+            except Exception as err:  # hls4ml raises bare Exceptions for conversion and g++ failures
+                raise HLSError(
+                    f"hls4ml could not convert or compile '{cfg.name}': {err}. The converter said:\n"
+                    + captured.getvalue()[-3000:]
+                ) from err
+        log.debug("hls4ml: %s", captured.getvalue())
+        project = HLSProject(path=final, hls_model=hls_model, hls_config=hc, logits_layer=logits_layer(model))
+        if csim_inputs is not None:
+            project.csim = run_csim(hls_model, csim_inputs, project.logits_layer)
+            if project.logits_layer is not None:
+                # tracing rebuilt the firmware with trace hooks; leave the clean build behind
+                hls_model.config.trace_output = False
+                with contextlib.redirect_stdout(io.StringIO()):
+                    hls_model.compile()
+        project.layer_types = _layer_types(hls_model)
+        for so in (proj / "firmware").glob("*.so"):
+            so.unlink()  # a build output named by a random stamp; build_lib.sh makes it again
+        # the config hls4ml wrote names our temporary paths: point it at the files inside the final project
+        _replace_in_text_files(
+            proj, str(work / "tb_in.npy"), str(final / "tb_data" / "tb_input_features.dat")
+        )
+        _replace_in_text_files(
+            proj, str(work / "tb_out.npy"), str(final / "tb_data" / "tb_output_predictions.dat")
+        )
+        _replace_in_text_files(proj, str(proj), str(final))
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        if final.exists():
+            final.rename(old)
+        proj.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+        hls_model.config.config["OutputDir"] = str(final)
+        return project
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def project_digest(path: str | os.PathLike) -> str:
+    """SHA-256 of an emitted project's files (paths and bytes), build stamps masked, volatile files skipped.
+
+    Two emissions of the same config and seed have the same digest.
+    """
+    root = Path(path)
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if not p.is_file() or p.suffix in _VOLATILE_SUFFIXES:
+            continue
+        h.update(str(p.relative_to(root)).encode())
+        h.update(_STAMP_RE.sub(rb"\1--------", p.read_bytes()))
+    return h.hexdigest()

@@ -1,0 +1,181 @@
+"""The main job: data -> float and QKeras models -> hls4ml project -> C simulation -> verification -> report."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import RunConfig, load_config
+from .hls import HLSProject, emit
+from .hls.config import logits_layer
+from .models import build_model
+from .quantize import to_fixed_grid
+from .train import train_model
+from .verify import VerificationResult, verify_outputs
+
+__all__ = ["RunResult", "prepare_data", "run"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    """What a run made: the models, the emitted project, the verification and where the report is."""
+
+    config: RunConfig
+    float_model: Any
+    qkeras_model: Any
+    project: HLSProject
+    verification: VerificationResult
+    run_dir: Path
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
+    log.info("stage %s ...", name)
+    t0 = time.perf_counter()
+    yield
+    timings[name] = time.perf_counter() - t0
+    log.info("stage %s done in %.1f s", name, timings[name])
+
+
+def prepare_data(cfg: RunConfig):
+    """Load the dataset of ``cfg.data`` and put every input on the firmware's input grid (``quantization.input``)."""
+    from .data import load_jets
+
+    d = cfg.data
+    ds = load_jets(
+        None if d.source == "embedded" else d.source,
+        d.representation,
+        fractions=d.fractions,
+        seed=d.seed,
+        max_jets=d.max_jets,
+    )
+    spec = cfg.quantization.input_type
+    grid = {k: to_fixed_grid(getattr(ds, k), spec) for k in ("X_train", "X_val", "X_test")}
+    return ds, grid
+
+
+def _logits_model(model):
+    import tensorflow as tf
+
+    name = logits_layer(model)
+    return name, (tf.keras.Model(model.inputs, model.get_layer(name).output) if name else model)
+
+
+def run(
+    config: RunConfig | str | os.PathLike,
+    *,
+    run_root: str | os.PathLike = "runs",
+    project_root: str | os.PathLike = "hls_projects",
+    progress: bool = True,
+) -> RunResult:
+    """Run the whole pipeline for one config; writes ``hls_projects/<name>/`` and ``runs/<name>/``.
+
+    Returns a :class:`RunResult`; the verification verdict is in ``result.verification.passed``.
+    """
+    from .report import plot_confusion, plot_residuals, plot_roc, write_report
+
+    cfg = config if isinstance(config, RunConfig) else load_config(config)
+    timings: dict[str, float] = {}
+    run_dir = Path(run_root) / cfg.name
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    with _stage(timings, "data"):
+        ds, X = prepare_data(cfg)
+        n_classes = len(ds.class_names)
+        input_shape = X["X_train"].shape[1:]
+
+    models = {}
+    for quantized in (False, True):
+        label = "qkeras" if quantized else "float"
+        with _stage(timings, f"train_{label}"):
+            model = build_model(cfg, input_shape, n_classes, quantized=quantized)
+            train_model(
+                model,
+                cfg.train,
+                X["X_train"],
+                ds.y_train,
+                X["X_val"],
+                ds.y_val,
+                progress=progress,
+                label=label,
+            )
+            models[label] = model
+
+    with _stage(timings, "predict_keras"):
+        float_out = models["float"].predict(X["X_test"], batch_size=4096, verbose=0)
+        qkeras_out = models["qkeras"].predict(X["X_test"], batch_size=4096, verbose=0)
+        layer, qlogits_model = _logits_model(models["qkeras"])
+        qkeras_logits = qlogits_model.predict(X["X_test"], batch_size=4096, verbose=0)
+        train_logits = qlogits_model.predict(X["X_train"], batch_size=4096, verbose=0)
+        spread = float(np.max(train_logits.max(1, keepdims=True) - train_logits))
+
+    with _stage(timings, "emit_and_csim"):
+        n_tb = min(cfg.hls.tb_events, len(X["X_test"]))
+        project = emit(
+            models["qkeras"],
+            cfg,
+            cfg.project_dir(project_root),
+            tb_inputs=X["X_test"][:n_tb],
+            tb_outputs=qkeras_out[:n_tb],
+            csim_inputs=X["X_test"],
+            softmax_spread=spread,
+        )
+        csim = project.csim
+
+    with _stage(timings, "verify"):
+        compared = layer or models["qkeras"].layers[-1].name
+        ctype = project.output_type(compared)
+        csim_logits = csim.logits if csim.logits is not None else csim.outputs
+        verification = verify_outputs(
+            ds.y_test,
+            ds.class_names,
+            float_out=float_out,
+            qkeras_out=qkeras_out,
+            qkeras_logits=qkeras_logits,
+            csim_out=csim.outputs,
+            csim_logits=csim_logits,
+            compared_layer=compared,
+            compared_lsb=ctype.lsb,
+            compared_type=str(ctype),
+            thresholds=cfg.verify,
+        )
+
+    with _stage(timings, "report"):
+        models["float"].save(run_dir / "float_model.h5")
+        models["qkeras"].save(run_dir / "qkeras_model.h5")
+        scores = {"float": float_out, "qkeras": qkeras_out, "csim": csim.outputs}
+        plots = {
+            "ROC curves": plot_roc(ds.y_test, scores, ds.class_names, run_dir / "roc.png"),
+            "Confusion matrix": plot_confusion(
+                ds.y_test, csim.outputs, ds.class_names, run_dir / "confusion.png"
+            ),
+            "Residuals": plot_residuals(
+                qkeras_logits, csim_logits, ctype.lsb, run_dir / "residuals.png", compared
+            ),
+        }
+        extra = {
+            "config": cfg.model_dump(mode="json"),
+            "project": str(project.path),
+            "dataset": ds.source,
+            "n_train": len(ds.y_train),
+            "n_test": len(ds.y_test),
+            "csim_events_per_second": csim.events_per_second,
+            "softmax_max_spread": spread,
+            "timings_s": timings,
+        }
+        write_report(
+            run_dir, f"triggernn run: {cfg.name}", verification.to_dict(), extra, plots, project.layer_types
+        )
+
+    return RunResult(cfg, models["float"], models["qkeras"], project, verification, run_dir, timings)

@@ -1,0 +1,167 @@
+"""Quantizer specifications, in one place: QKeras quantizers <-> ap_fixed types <-> numpy grids.
+
+A :class:`FixedSpec` is a fixed-point number ``ap_fixed<W, I>`` (or ``ap_ufixed``): ``W`` bits in total,
+``I`` of them integer bits *including* the sign bit for signed types. QKeras counts integer bits without
+the sign, so ``quantized_bits(W, I-1)`` is ``ap_fixed<W, I>`` and ``quantized_relu(W, I)`` is
+``ap_ufixed<W, I>`` (see QKeras' ``quantizers.py`` docstrings and hls4ml's QKeras converter).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "FixedSpec",
+    "parse_fixed",
+    "qkeras_bits",
+    "qkeras_relu",
+    "to_fixed_grid",
+]
+
+_FIXED_RE = re.compile(
+    r"^\s*(?:ap_)?(?P<u>u?)fixed\s*<\s*(?P<w>-?\d+)\s*,\s*(?P<i>-?\d+)\s*(?P<rest>(?:,\s*[A-Z_]+\s*)*)(?:,\s*\d+\s*)?>\s*$"
+)
+_INT_RE = re.compile(r"^\s*(?:ap_)?(?P<u>u?)int\s*<\s*(?P<w>-?\d+)\s*>\s*$")
+MAX_WIDTH = 128
+
+
+@dataclass(frozen=True)
+class FixedSpec:
+    """A fixed-point type ``ap_[u]fixed<width, integer>``.
+
+    ``integer`` counts the sign bit for signed types, as in Vivado/Vitis HLS. ``rounding`` and ``saturation``
+    are the HLS mode names (``TRN``/``RND``/``RND_CONV``..., ``WRAP``/``SAT``...).
+    """
+
+    width: int
+    integer: int
+    signed: bool = True
+    rounding: str = "TRN"
+    saturation: str = "WRAP"
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.width <= MAX_WIDTH:
+            raise ValueError(
+                f"a fixed-point type needs 1 to {MAX_WIDTH} bits, got {self.width}: "
+                "choose a width such as 16 (ap_fixed<16,6>)"
+            )
+        if self.signed and self.width < 2:
+            raise ValueError("a signed fixed-point type needs at least 2 bits (sign + 1)")
+
+    @property
+    def fractional(self) -> int:
+        return self.width - self.integer
+
+    @property
+    def lsb(self) -> float:
+        """Value of the least significant bit."""
+        return 2.0**-self.fractional
+
+    @property
+    def min(self) -> float:
+        return -(2.0 ** (self.integer - 1)) if self.signed else 0.0
+
+    @property
+    def max(self) -> float:
+        top = 2.0 ** (self.integer - 1) if self.signed else 2.0**self.integer
+        return top - self.lsb
+
+    def hls(self) -> str:
+        """The type as hls4ml writes it, e.g. ``fixed<16,6>`` or ``ufixed<18,1,RND,SAT>``."""
+        modes = (
+            ""
+            if (self.rounding, self.saturation) == ("TRN", "WRAP")
+            else f",{self.rounding},{self.saturation}"
+        )
+        return f"{'' if self.signed else 'u'}fixed<{self.width},{self.integer}{modes}>"
+
+    def __str__(self) -> str:
+        return "ap_" + self.hls()
+
+
+def parse_fixed(text: str) -> FixedSpec:
+    """Parse ``ap_fixed<W,I[,Q,O]>``, ``fixed<W,I>``, ``ap_ufixed<..>`` or ``ap_int<W>`` into a FixedSpec.
+
+    Raises ValueError naming the string and the accepted forms.
+    """
+    m = _FIXED_RE.match(text)
+    if m:
+        modes = [p.strip() for p in m["rest"].split(",") if p.strip()]
+        kwargs = {}
+        if modes:
+            kwargs["rounding"] = modes[0]
+        if len(modes) > 1:
+            kwargs["saturation"] = modes[1]
+        return FixedSpec(int(m["w"]), int(m["i"]), signed=not m["u"], **kwargs)
+    m = _INT_RE.match(text)
+    if m:
+        return FixedSpec(int(m["w"]), int(m["w"]), signed=not m["u"])
+    raise ValueError(
+        f"'{text}' is not a fixed-point type: write e.g. 'ap_fixed<16,6>', 'ap_ufixed<8,0>', "
+        "'ap_fixed<18,8,RND,SAT>' or 'ap_int<8>'"
+    )
+
+
+def qkeras_bits(bits: int, integer: int = 0, *, alpha: float = 1, keep_negative: bool = True):
+    """``quantized_bits(bits, integer, alpha=1)``; matches ``ap_fixed<bits, integer + 1>``."""
+    from qkeras import quantized_bits
+
+    return quantized_bits(bits, integer, alpha=alpha, keep_negative=keep_negative)
+
+
+def qkeras_relu(bits: int, integer: int = 0):
+    """``quantized_relu(bits, integer)``; matches ``ap_ufixed<bits, integer>`` (rounded, saturated)."""
+    from qkeras import quantized_relu
+
+    return quantized_relu(bits, integer)
+
+
+def to_fixed_grid(x: np.ndarray, spec: FixedSpec) -> np.ndarray:
+    """Round ``x`` to the grid of ``spec`` and clip it to its range, as float32.
+
+    Inputs prepared this way are represented exactly by the firmware's input type, so any difference
+    between QKeras and the C simulation comes from the network, not from the input cast.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    scale = 2.0**spec.fractional
+    q = np.clip(np.round(x * scale) / scale, spec.min, spec.max)
+    out = q.astype(np.float32)
+    if not np.array_equal(out.astype(np.float64), q):
+        raise ValueError(f"{spec} has more precision than float32 holds; use at most 24 significant bits")
+    return out
+
+
+def quantize_model(model, quant_cfg):
+    """Convert a float Keras model into a QKeras model with the bits of ``quant_cfg`` (a QuantConfig).
+
+    Dense/Conv layers get ``quantized_bits`` kernels and biases, ReLU activations ``quantized_relu``; a final
+    softmax stays float (hls4ml implements it with tables). Per-layer overrides in ``quant_cfg.layers`` are
+    applied by layer name. Weights are transferred, so the QKeras model starts from the float solution and
+    is usually fine-tuned afterwards (quantization-aware training).
+    """
+    from qkeras.utils import model_quantize
+
+    def bits(spec):
+        return f"quantized_bits({spec.bits},{spec.integer},alpha=1)"
+
+    def relu(spec):
+        return f"quantized_relu({spec.bits},{spec.integer})"
+
+    w, b, a = quant_cfg.weight, quant_cfg.bias, quant_cfg.activation
+    qconf: dict = {
+        "QDense": {"kernel_quantizer": bits(w), "bias_quantizer": bits(b)},
+        "QConv2D": {"kernel_quantizer": bits(w), "bias_quantizer": bits(b)},
+        "QConv1D": {"kernel_quantizer": bits(w), "bias_quantizer": bits(b)},
+        "QActivation": {"relu": relu(a)},
+    }
+    for layer in model.layers:
+        kind = layer.__class__.__name__
+        if kind in ("Dense", "Conv2D", "Conv1D"):
+            lw, lb = quant_cfg.for_layer(layer.name, "weight"), quant_cfg.for_layer(layer.name, "bias")
+            qconf[layer.name] = {"kernel_quantizer": bits(lw), "bias_quantizer": bits(lb)}
+        elif kind == "Activation" and layer.get_config()["activation"] == "relu":
+            qconf[layer.name] = relu(quant_cfg.for_layer(layer.name, "activation"))
+    return model_quantize(model, qconf, activation_bits=a.bits, transfer_weights=True)

@@ -1,0 +1,145 @@
+"""A run's report: report.md and report.html with the plots, and metrics.json with every number."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+__all__ = ["write_report"]
+
+
+def _fmt(x: Any) -> str:
+    if isinstance(x, float):
+        if math.isinf(x):
+            return "inf"
+        return f"{x:.4f}" if abs(x) < 1000 else f"{x:.0f}"
+    return str(x)
+
+
+def _summary_rows(v: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        ("Test events", _fmt(v["n_events"])),
+        (
+            f"Bit-exact events (QKeras vs C sim, `{v['compared_layer']}`, {v['compared_type']})",
+            f"{v['bit_exact_fraction']:.4%}",
+        ),
+        ("Bit-exact values", f"{v['value_exact_fraction']:.4%}"),
+        ("Largest difference [LSB]", _fmt(v["max_lsb_error"])),
+        ("Argmax agreement on logits", f"{v['logit_argmax_agreement']:.4%}"),
+        ("Argmax agreement on outputs", f"{v['output_argmax_agreement']:.4%}"),
+        ("Largest output difference", f"{v['max_output_diff']:.3g}"),
+        ("Verdict", "PASS" if v["passed"] else "FAIL: " + "; ".join(v["failures"])),
+    ]
+
+
+def _metric_rows(v: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    m = v["metrics"]
+    classes = list(m["float"]["auc"])
+    header = [
+        "Model",
+        "Accuracy",
+        *[f"AUC {c}" for c in classes],
+        *[f"Rej@50% {c}" for c in ("t", "w") if c in classes],
+    ]
+    rows = []
+    for model in ("float", "qkeras", "csim"):
+        r = m[model]
+        rows.append(
+            [
+                model,
+                _fmt(r["accuracy"]),
+                *[_fmt(r["auc"][c]) for c in classes],
+                *[_fmt(r["rejection_at_50"][c]) for c in ("t", "w") if c in classes],
+            ]
+        )
+    return header, rows
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _html_table(header: list[str], rows: list[list[str]]) -> str:
+    th = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def write_report(
+    out_dir: Path,
+    title: str,
+    verification: dict[str, Any],
+    extra: dict[str, Any],
+    plots: dict[str, Path],
+    layer_types: dict[str, dict[str, str]],
+) -> dict[str, Path]:
+    """Write ``report.md``, ``report.html`` and ``metrics.json`` into ``out_dir``; returns their paths."""
+    out_dir = Path(out_dir)
+    summary = _summary_rows(verification)
+    header, rows = _metric_rows(verification)
+    types = [
+        [name, ", ".join(f"{k}: {t}" for k, t in sorted(ts.items()))] for name, ts in layer_types.items()
+    ]
+    info = [[k, _fmt(val)] for k, val in extra.items() if not isinstance(val, dict)]
+    md = [
+        f"# {title}",
+        "",
+        "## Verification",
+        "",
+        _md_table(["Check", "Value"], [list(r) for r in summary]),
+        "",
+        "## Physics metrics (test set)",
+        "",
+        _md_table(header, rows),
+        "",
+        "## Run",
+        "",
+        _md_table(["Item", "Value"], info),
+        "",
+    ]
+    md += [f"![{name}]({p.name})\n" for name, p in plots.items()]
+    md += ["## Firmware types (hls4ml)", "", _md_table(["Layer", "Types"], types), ""]
+    (out_dir / "report.md").write_text("\n".join(md))
+
+    css = (
+        "body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}table{border-collapse:collapse;"
+        "margin:1em 0}td,th{border:1px solid #bbb;padding:4px 8px;text-align:left}th{background:#eef}"
+        ".pass{color:#070;font-weight:bold}.fail{color:#b00;font-weight:bold}img{max-width:48%;margin:4px}"
+    )
+    verdict = "pass" if verification["passed"] else "fail"
+    page = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{css}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1><p class='{verdict}'>{verdict.upper()}</p>",
+        "<h2>Verification</h2>",
+        _html_table(["Check", "Value"], [list(r) for r in summary]),
+        "<h2>Physics metrics (test set)</h2>",
+        _html_table(header, rows),
+        "<h2>Plots</h2>",
+        *[f"<img src='{html.escape(p.name)}' alt='{html.escape(n)}'>" for n, p in plots.items()],
+        "<h2>Run</h2>",
+        _html_table(["Item", "Value"], info),
+        "<h2>Firmware types (hls4ml)</h2>",
+        _html_table(["Layer", "Types"], types),
+        "</body></html>",
+    ]
+    (out_dir / "report.html").write_text("\n".join(page))
+    payload = {"title": title, "verification": verification, **extra, "layer_types": layer_types}
+    (out_dir / "metrics.json").write_text(
+        json.dumps(payload, indent=2, default=_json_default, allow_nan=True)
+    )
+    return {
+        "markdown": out_dir / "report.md",
+        "html": out_dir / "report.html",
+        "json": out_dir / "metrics.json",
+    }
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    return str(o)

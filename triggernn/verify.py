@@ -1,0 +1,142 @@
+"""Verification: QKeras vs C simulation (bit for bit) and float vs QKeras vs C simulation (physics metrics)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+__all__ = ["ModelMetrics", "VerificationResult", "classification_metrics", "compare_fixed", "verify_outputs"]
+
+
+@dataclass(frozen=True)
+class ModelMetrics:
+    """Accuracy, one-vs-rest ROC AUC per class, and background rejection (1/FPR) at 50% signal efficiency."""
+
+    accuracy: float
+    auc: dict[str, float]
+    rejection_at_50: dict[str, float]
+
+
+def classification_metrics(y_true: np.ndarray, scores: np.ndarray, class_names) -> ModelMetrics:
+    """Metrics of one model's class scores (``(n, n_classes)``) against integer labels ``y_true``."""
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    y_true = np.asarray(y_true)
+    scores = np.asarray(scores, dtype=np.float64)
+    auc, rej = {}, {}
+    for k, name in enumerate(class_names):
+        is_k = y_true == k
+        if is_k.all() or not is_k.any():
+            continue
+        auc[name] = float(roc_auc_score(is_k, scores[:, k]))
+        fpr, tpr, _ = roc_curve(is_k, scores[:, k])
+        fpr_at = float(np.interp(0.5, tpr, fpr))
+        rej[name] = float(1.0 / fpr_at) if fpr_at > 0 else float("inf")
+    return ModelMetrics(accuracy=float(np.mean(scores.argmax(1) == y_true)), auc=auc, rejection_at_50=rej)
+
+
+def compare_fixed(reference: np.ndarray, csim: np.ndarray, lsb: float) -> dict[str, float]:
+    """Bit-level agreement of two outputs on a fixed-point grid of step ``lsb``.
+
+    Returns the fraction of events whose whole output vector is identical, the fraction of identical
+    values, and the largest difference in LSBs.
+    """
+    ref = np.asarray(reference, dtype=np.float64).reshape(len(reference), -1)
+    got = np.asarray(csim, dtype=np.float64).reshape(len(csim), -1)
+    if ref.shape != got.shape:
+        raise ValueError(f"reference has shape {ref.shape} but C simulation {got.shape}")
+    equal = ref == got
+    diff = np.abs(ref - got)
+    return {
+        "bit_exact_fraction": float(np.mean(equal.all(axis=1))),
+        "value_exact_fraction": float(np.mean(equal)),
+        "max_abs_diff": float(diff.max()) if diff.size else 0.0,
+        "max_lsb_error": float(diff.max() / lsb) if diff.size else 0.0,
+        "argmax_agreement": float(np.mean(ref.argmax(1) == got.argmax(1))),
+    }
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    """Every number of a verification, and whether it passed the config's thresholds."""
+
+    n_events: int
+    compared_layer: str
+    compared_type: str
+    bit_exact_fraction: float
+    value_exact_fraction: float
+    max_lsb_error: float
+    logit_argmax_agreement: float
+    output_argmax_agreement: float
+    max_output_diff: float
+    metrics: dict[str, ModelMetrics]
+    thresholds: dict[str, float]
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["passed"] = self.passed
+        return d
+
+
+def verify_outputs(
+    y_true: np.ndarray,
+    class_names,
+    *,
+    float_out: np.ndarray,
+    qkeras_out: np.ndarray,
+    qkeras_logits: np.ndarray,
+    csim_out: np.ndarray,
+    csim_logits: np.ndarray,
+    compared_layer: str,
+    compared_lsb: float,
+    compared_type: str,
+    thresholds,
+) -> VerificationResult:
+    """Compare QKeras and C simulation bit for bit on the logits, and all three models on physics metrics.
+
+    ``thresholds`` is a :class:`triggernn.config.VerifyConfig`. A failure is listed (not raised) for each
+    threshold that is not met.
+    """
+    bits = compare_fixed(qkeras_logits, csim_logits, compared_lsb)
+    outputs = compare_fixed(qkeras_out, csim_out, compared_lsb)
+    metrics = {
+        "float": classification_metrics(y_true, float_out, class_names),
+        "qkeras": classification_metrics(y_true, qkeras_out, class_names),
+        "csim": classification_metrics(y_true, csim_out, class_names),
+    }
+    failures = []
+    if bits["bit_exact_fraction"] < thresholds.min_bit_exact:
+        failures.append(
+            f"bit-exact fraction {bits['bit_exact_fraction']:.4%} < {thresholds.min_bit_exact:.4%} "
+            f"(largest error {bits['max_lsb_error']:.0f} LSB on '{compared_layer}')"
+        )
+    if outputs["argmax_agreement"] < thresholds.min_argmax_agreement:
+        failures.append(
+            f"argmax agreement {outputs['argmax_agreement']:.4%} < {thresholds.min_argmax_agreement:.4%}"
+        )
+    for name, auc_q in metrics["qkeras"].auc.items():
+        drop = auc_q - metrics["csim"].auc.get(name, 0.0)
+        if drop > thresholds.max_auc_drop:
+            failures.append(
+                f"AUC of class {name} drops by {drop:.4f} > {thresholds.max_auc_drop} in C simulation"
+            )
+    return VerificationResult(
+        n_events=len(y_true),
+        compared_layer=compared_layer,
+        compared_type=compared_type,
+        bit_exact_fraction=bits["bit_exact_fraction"],
+        value_exact_fraction=bits["value_exact_fraction"],
+        max_lsb_error=bits["max_lsb_error"],
+        logit_argmax_agreement=bits["argmax_agreement"],
+        output_argmax_agreement=outputs["argmax_agreement"],
+        max_output_diff=outputs["max_abs_diff"],
+        metrics=metrics,
+        thresholds={k: float(v) for k, v in thresholds.model_dump().items()},
+        failures=failures,
+    )
