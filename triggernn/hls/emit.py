@@ -156,6 +156,11 @@ def emit(
                 hls_model.config.trace_output = False
                 with contextlib.redirect_stdout(io.StringIO()):
                     hls_model.compile()
+        # The C++ reads its weight files from absolute paths once, on its first call: make that call now,
+        # while the files are still where this build points, so predict() keeps working after the move.
+        with contextlib.redirect_stdout(io.StringIO()):
+            shape = tuple(int(d) for d in hls_model.get_input_variables()[0].shape)
+            hls_model.predict(np.zeros((1, *shape), dtype=np.float32))
         project.layer_types = _layer_types(hls_model)
         for so in (proj / "firmware").glob("*.so"):
             so.unlink()  # a build output named by a random stamp; build_lib.sh makes it again

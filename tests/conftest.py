@@ -1,0 +1,37 @@
+"""Shared fixtures: small seeded QKeras models and configs, each test writing into its own tmp folder."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from triggernn.config import load_config
+from triggernn.quantize import FixedSpec, to_fixed_grid
+
+
+@pytest.fixture
+def small_cfg(tmp_path):
+    """A jet_dense config with a small training budget."""
+    return load_config(
+        {
+            "name": "tiny",
+            "model": {"hidden": [16, 8]},
+            "train": {"epochs": 3, "patience": 2},
+            "hls": {"tb_events": 50, "softmax": {"table_size": 4096}},
+        }
+    )
+
+
+def make_qkeras_dense(cfg, n_in: int = 16, n_classes: int = 5, seed: int = 0):
+    """An untrained QKeras dense model of ``cfg`` with seeded random weights."""
+    from triggernn.models import build_model
+    from triggernn.train import seed_everything
+
+    seed_everything(seed)
+    return build_model(cfg, (n_in,), n_classes, quantized=True)
+
+
+def grid_inputs(n: int, n_in: int = 16, seed: int = 1, scale: float = 1.5) -> np.ndarray:
+    """Random inputs on the ap_fixed<16,6> grid."""
+    rng = np.random.default_rng(seed)
+    return to_fixed_grid(rng.normal(scale=scale, size=(n, n_in)), FixedSpec(16, 6))

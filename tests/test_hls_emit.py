@@ -1,0 +1,99 @@
+"""Emitting hls4ml projects: QKeras logits are bit-exact in C simulation, writing is atomic, bad models are refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import grid_inputs, make_qkeras_dense
+
+from triggernn.errors import ConfigError, HLSError
+from triggernn.hls import emit, project_digest
+from triggernn.hls.config import logits_layer
+
+
+def _qkeras_logits(model, X):
+    name = logits_layer(model)
+    return tf.keras.Model(model.inputs, model.get_layer(name).output).predict(X, verbose=0)
+
+
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_untrained_dense_is_bit_exact(small_cfg, tmp_path, io_type):
+    cfg = small_cfg.with_overrides(hls={"io_type": io_type})
+    model = make_qkeras_dense(cfg)
+    X = grid_inputs(500)
+    project = emit(
+        model,
+        cfg,
+        tmp_path / "prj",
+        csim_inputs=X,
+        tb_inputs=X[:20],
+        tb_outputs=model.predict(X[:20], verbose=0),
+    )
+    np.testing.assert_array_equal(project.csim.logits, _qkeras_logits(model, X))
+    q = model.predict(X, verbose=0)
+    # softmax tables: argmax must agree wherever the two largest QKeras probabilities are not a near-tie
+    top2 = np.sort(q, axis=1)[:, -2:]
+    clear = (top2[:, 1] - top2[:, 0]) > 1e-2
+    np.testing.assert_array_equal(project.csim.outputs[clear].argmax(1), q[clear].argmax(1))
+    assert np.abs(project.csim.outputs - q).max() < 5e-3
+    # the project is complete and has no build leftovers or temporary folders beside it
+    for f in (
+        "firmware/myproject.cpp",
+        "firmware/parameters.h",
+        "build_prj.tcl",
+        "tb_data/tb_input_features.dat",
+    ):
+        assert (tmp_path / "prj" / f).is_file(), f
+    assert not list((tmp_path / "prj" / "firmware").glob("*.so"))
+    assert [p.name for p in tmp_path.iterdir()] == ["prj"]
+    assert "partial" not in (tmp_path / "prj" / "hls4ml_config.yml").read_text()
+    # predict() on the finished project reproduces the C simulation
+    np.testing.assert_array_equal(project.predict(X[:50]).outputs, project.csim.outputs[:50])
+
+
+def test_emit_twice_gives_identical_project(small_cfg, tmp_path):
+    model = make_qkeras_dense(small_cfg)
+    X = grid_inputs(20)
+    emit(model, small_cfg, tmp_path / "prj", tb_inputs=X, tb_outputs=model.predict(X, verbose=0))
+    first = project_digest(tmp_path / "prj")
+    emit(model, small_cfg, tmp_path / "prj", tb_inputs=X, tb_outputs=model.predict(X, verbose=0))
+    assert project_digest(tmp_path / "prj") == first
+    # and the digest does see a change of weights
+    model.get_layer("fc1").set_weights([w * 0.5 for w in model.get_layer("fc1").get_weights()])
+    emit(model, small_cfg, tmp_path / "prj")
+    assert project_digest(tmp_path / "prj") != first
+
+
+def test_failed_emit_keeps_previous_project(small_cfg, tmp_path):
+    model = make_qkeras_dense(small_cfg)
+    emit(model, small_cfg, tmp_path / "prj")
+    before = project_digest(tmp_path / "prj")
+    bad = small_cfg.with_overrides(hls={"precision": {"no_such_layer": {"result": "ap_fixed<8,3>"}}})
+    with pytest.raises(ConfigError, match="no_such_layer"):
+        emit(model, bad, tmp_path / "prj")
+    assert project_digest(tmp_path / "prj") == before
+    assert [p.name for p in tmp_path.iterdir()] == ["prj"]
+
+
+def test_unsupported_layer_is_refused_before_hls4ml(small_cfg, tmp_path):
+    inp = tf.keras.Input((16,), name="features")
+    out = tf.keras.layers.Lambda(lambda x: x * 2, name="double")(inp)
+    model = tf.keras.Model(inp, tf.keras.layers.Dense(5, name="output")(out))
+    with pytest.raises(HLSError, match="'double' of type Lambda"):
+        emit(model, small_cfg, tmp_path / "prj")
+    assert not (tmp_path / "prj").exists()
+
+
+def test_layer_named_input_is_refused(small_cfg, tmp_path):
+    inp = tf.keras.Input((4,), name="input")
+    model = tf.keras.Model(inp, tf.keras.layers.Dense(2, name="output")(inp))
+    with pytest.raises(HLSError, match="reserves"):
+        emit(model, small_cfg, tmp_path / "prj")
+
+
+def test_precision_override_reaches_firmware(small_cfg, tmp_path):
+    cfg = small_cfg.with_overrides(hls={"precision": {"output": {"accum": "ap_fixed<24,9>"}}})
+    project = emit(make_qkeras_dense(cfg), cfg, tmp_path / "prj")
+    assert "fixed<24,9>" in (tmp_path / "prj" / "firmware" / "defines.h").read_text()
+    assert any("fixed<24,9" in t for t in project.layer_types["output"].values())
