@@ -7,7 +7,7 @@ CLI can print it without a traceback.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "HLSError", "TriggerNNError", "VerificationError"]
+__all__ = ["ConfigError", "HLSError", "ModelError", "TriggerNNError", "VerificationError"]
 
 
 class TriggerNNError(Exception):
@@ -16,6 +16,10 @@ class TriggerNNError(Exception):
 
 class ConfigError(TriggerNNError, ValueError):
     """A configuration file or value is malformed, unknown or out of range."""
+
+
+class ModelError(TriggerNNError, ValueError):
+    """A Keras model has a layer or option triggernn cannot quantize or compile."""
 
 
 class HLSError(TriggerNNError, RuntimeError):

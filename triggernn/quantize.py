@@ -137,31 +137,41 @@ def to_fixed_grid(x: np.ndarray, spec: FixedSpec) -> np.ndarray:
 def quantize_model(model, quant_cfg):
     """Convert a float Keras model into a QKeras model with the bits of ``quant_cfg`` (a QuantConfig).
 
-    Dense/Conv layers get ``quantized_bits`` kernels and biases, ReLU activations ``quantized_relu``; a final
-    softmax stays float (hls4ml implements it with tables). Per-layer overrides in ``quant_cfg.layers`` are
-    applied by layer name. Weights are transferred, so the QKeras model starts from the float solution and
-    is usually fine-tuned afterwards (quantization-aware training).
+    Dense/Conv1D/Conv2D layers become QDense/QConv1D/QConv2D with ``quantized_bits`` kernels and biases,
+    ReLU activations (layers or fused) become ``QActivation(quantized_relu)``; a softmax stays float (hls4ml
+    implements it with tables). Per-layer overrides in ``quant_cfg.layers`` apply by layer name. Weights are
+    copied, so the QKeras model starts from the float solution and is usually fine-tuned afterwards
+    (quantization-aware training). The graph is rebuilt with ``clone_model``, not QKeras' JSON round trip,
+    which Keras 2.14 cannot deserialize.
     """
-    from qkeras.utils import model_quantize
+    import qkeras
+    import tensorflow as tf
 
-    def bits(spec):
-        return f"quantized_bits({spec.bits},{spec.integer},alpha=1)"
+    from .errors import ModelError
 
-    def relu(spec):
-        return f"quantized_relu({spec.bits},{spec.integer})"
+    quantized_kinds = {"Dense": qkeras.QDense, "Conv1D": qkeras.QConv1D, "Conv2D": qkeras.QConv2D}
 
-    w, b, a = quant_cfg.weight, quant_cfg.bias, quant_cfg.activation
-    qconf: dict = {
-        "QDense": {"kernel_quantizer": bits(w), "bias_quantizer": bits(b)},
-        "QConv2D": {"kernel_quantizer": bits(w), "bias_quantizer": bits(b)},
-        "QConv1D": {"kernel_quantizer": bits(w), "bias_quantizer": bits(b)},
-        "QActivation": {"relu": relu(a)},
-    }
-    for layer in model.layers:
+    def clone(layer):
         kind = layer.__class__.__name__
-        if kind in ("Dense", "Conv2D", "Conv1D"):
-            lw, lb = quant_cfg.for_layer(layer.name, "weight"), quant_cfg.for_layer(layer.name, "bias")
-            qconf[layer.name] = {"kernel_quantizer": bits(lw), "bias_quantizer": bits(lb)}
-        elif kind == "Activation" and layer.get_config()["activation"] == "relu":
-            qconf[layer.name] = relu(quant_cfg.for_layer(layer.name, "activation"))
-    return model_quantize(model, qconf, activation_bits=a.bits, transfer_weights=True)
+        conf = layer.get_config()
+        if kind in quantized_kinds:
+            w, b = quant_cfg.for_layer(layer.name, "weight"), quant_cfg.for_layer(layer.name, "bias")
+            if conf.get("activation") not in ("linear", None):
+                raise ModelError(
+                    f"layer '{layer.name}' has a fused '{conf['activation']}' activation: split it into a separate "
+                    "Activation layer so it can be quantized"
+                )
+            conf.update(
+                kernel_quantizer=qkeras_bits(w.bits, w.integer), bias_quantizer=qkeras_bits(b.bits, b.integer)
+            )
+            return quantized_kinds[kind].from_config(conf)
+        if (kind == "Activation" and conf["activation"] == "relu") or kind == "ReLU":
+            a = quant_cfg.for_layer(layer.name, "activation")
+            return qkeras.QActivation(qkeras_relu(a.bits, a.integer), name=layer.name)
+        return layer.__class__.from_config(conf)
+
+    qmodel = tf.keras.models.clone_model(model, clone_function=clone)
+    for src, dst in zip(model.layers, qmodel.layers, strict=True):
+        if src.weights:
+            dst.set_weights(src.get_weights())
+    return qmodel

@@ -186,13 +186,14 @@ def emit(
 def project_digest(path: str | os.PathLike) -> str:
     """SHA-256 of an emitted project's files (paths and bytes), build stamps masked, volatile files skipped.
 
-    Two emissions of the same config and seed have the same digest.
+    Two emissions of the same config and seed have the same digest, wherever the project folder is.
     """
     root = Path(path)
+    own_path = str(root.absolute()).encode()  # hls4ml writes the project's absolute path into its config
     h = hashlib.sha256()
     for p in sorted(root.rglob("*")):
         if not p.is_file() or p.suffix in _VOLATILE_SUFFIXES:
             continue
         h.update(str(p.relative_to(root)).encode())
-        h.update(_STAMP_RE.sub(rb"\1--------", p.read_bytes()))
+        h.update(_STAMP_RE.sub(rb"\1--------", p.read_bytes()).replace(own_path, b"<project>"))
     return h.hexdigest()
