@@ -18,7 +18,7 @@ from .hls import HLSProject, emit
 from .hls.config import logits_layer
 from .models import build_model
 from .quantize import to_fixed_grid
-from .train import train_model
+from .train import seed_everything, train_model
 from .verify import VerificationResult, verify_outputs
 
 __all__ = ["RunResult", "prepare_data", "run"]
@@ -99,6 +99,7 @@ def run(
     for quantized in (False, True):
         label = "qkeras" if quantized else "float"
         with _stage(timings, f"train_{label}"):
+            seed_everything(cfg.train.seed)  # before building: the initial weights come from the seed too
             model = build_model(cfg, input_shape, n_classes, quantized=quantized)
             train_model(
                 model,
