@@ -36,6 +36,8 @@ def test_dense_tagger_is_bit_exact(two_runs):
     assert v.max_lsb_error == 0.0
     assert v.n_events == len(r.project.csim.outputs) == 500
     assert v.output_argmax_agreement >= 0.99
+    assert v.testbench_events == 100
+    assert v.testbench_exact_fraction == 1.0
     assert v.passed, v.failures
     # the model learned something: far better than the 20% of guessing among five balanced classes
     assert v.metrics["qkeras"].accuracy > 0.4
@@ -49,7 +51,14 @@ def test_report_states_the_verification(two_runs):
     metrics = json.loads((r.run_dir / "metrics.json").read_text())
     assert metrics["verification"]["bit_exact_fraction"] == r.verification.bit_exact_fraction
     assert metrics["verification"]["passed"] is True
-    assert set(metrics["timings_s"]) >= {"data", "train_float", "train_qkeras", "emit_and_csim", "verify"}
+    assert set(metrics["timings_s"]) >= {
+        "data",
+        "train_float",
+        "train_qkeras",
+        "emit_and_csim",
+        "testbench",
+        "verify",
+    }
     assert "100.0000%" in (r.run_dir / "report.md").read_text()
     tb = np.loadtxt(r.project.path / "tb_data" / "tb_input_features.dat")
     assert tb.shape == (100, 16)

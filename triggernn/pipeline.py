@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .config import RunConfig, load_config
-from .hls import HLSProject, emit
+from .hls import HLSProject, emit, run_testbench
 from .hls.config import logits_layer
 from .models import build_model
 from .quantize import to_fixed_grid
@@ -134,8 +134,12 @@ def run(
         )
         csim = project.csim
 
+    with _stage(timings, "testbench"):
+        tb_out = run_testbench(project.path, cfg.hls.project_name)
+
     with _stage(timings, "verify"):
         compared = layer or models["qkeras"].layers[-1].name
+        out_type = project.output_type(models["qkeras"].layers[-1].name)
         ctype = project.output_type(compared)
         csim_logits = csim.logits if csim.logits is not None else csim.outputs
         verification = verify_outputs(
@@ -150,6 +154,8 @@ def run(
             compared_lsb=ctype.lsb,
             compared_type=str(ctype),
             thresholds=cfg.verify,
+            testbench_out=tb_out,
+            output_lsb=out_type.lsb,
         )
 
     with _stage(timings, "report"):

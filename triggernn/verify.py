@@ -72,6 +72,8 @@ class VerificationResult:
     max_output_diff: float
     metrics: dict[str, ModelMetrics]
     thresholds: dict[str, float]
+    testbench_events: int = 0
+    testbench_exact_fraction: float | None = None
     failures: list[str] = field(default_factory=list)
 
     @property
@@ -97,10 +99,14 @@ def verify_outputs(
     compared_lsb: float,
     compared_type: str,
     thresholds,
+    testbench_out: np.ndarray | None = None,
+    output_lsb: float | None = None,
 ) -> VerificationResult:
     """Compare QKeras and C simulation bit for bit on the logits, and all three models on physics metrics.
 
-    ``thresholds`` is a :class:`triggernn.config.VerifyConfig`. A failure is listed (not raised) for each
+    ``testbench_out`` are the outputs of the project's own C++ testbench on the first events (compared with
+    ``csim_out`` on the output grid of step ``output_lsb``). ``thresholds`` is a
+    :class:`triggernn.config.VerifyConfig`. A failure is listed (not raised) for each
     threshold that is not met.
     """
     bits = compare_fixed(qkeras_logits, csim_logits, compared_lsb)
@@ -126,8 +132,21 @@ def verify_outputs(
             failures.append(
                 f"AUC of class {name} drops by {drop:.4f} > {thresholds.max_auc_drop} in C simulation"
             )
+    tb_exact = None
+    if testbench_out is not None:
+        n_tb = len(testbench_out)
+        same = np.round(np.asarray(testbench_out).reshape(n_tb, -1) / output_lsb) == np.round(
+            np.asarray(csim_out[:n_tb], dtype=np.float64).reshape(n_tb, -1) / output_lsb
+        )
+        tb_exact = float(np.mean(same.all(axis=1)))
+        if tb_exact < 1.0:
+            failures.append(
+                f"the project's C++ testbench agrees with the C simulation on only {tb_exact:.4%} of events"
+            )
     return VerificationResult(
         n_events=len(y_true),
+        testbench_events=0 if testbench_out is None else len(testbench_out),
+        testbench_exact_fraction=tb_exact,
         compared_layer=compared_layer,
         compared_type=compared_type,
         bit_exact_fraction=bits["bit_exact_fraction"],

@@ -24,6 +24,7 @@ from ..errors import HLSError
 from ..quantize import FixedSpec
 from .config import logits_layer, make_hls_config
 from .csim import CSimResult, run_csim
+from .testbench import write_tb_data
 
 __all__ = ["HLSProject", "check_supported", "emit", "project_digest"]
 
@@ -148,6 +149,8 @@ def emit(
                     + captured.getvalue()[-3000:]
                 ) from err
         log.debug("hls4ml: %s", captured.getvalue())
+        if tb_inputs is not None:
+            write_tb_data(proj, tb_inputs, tb_outputs)
         project = HLSProject(path=final, hls_model=hls_model, hls_config=hc, logits_layer=logits_layer(model))
         if csim_inputs is not None:
             project.csim = run_csim(hls_model, csim_inputs, project.logits_layer)

@@ -31,6 +31,10 @@ def _summary_rows(v: dict[str, Any]) -> list[tuple[str, str]]:
         ("Argmax agreement on logits", f"{v['logit_argmax_agreement']:.4%}"),
         ("Argmax agreement on outputs", f"{v['output_argmax_agreement']:.4%}"),
         ("Largest output difference", f"{v['max_output_diff']:.3g}"),
+        (
+            f"Project testbench (g++) = C sim, first {v['testbench_events']} events",
+            "not run" if v["testbench_exact_fraction"] is None else f"{v['testbench_exact_fraction']:.4%}",
+        ),
         ("Verdict", "PASS" if v["passed"] else "FAIL: " + "; ".join(v["failures"])),
     ]
 
