@@ -8,7 +8,7 @@ import tensorflow as tf
 from conftest import grid_inputs, make_qkeras_dense
 
 from triggernn.errors import ConfigError, HLSError
-from triggernn.hls import emit, project_digest
+from triggernn.hls import emit, emulate, project_digest
 from triggernn.hls.config import logits_layer
 
 
@@ -50,6 +50,7 @@ def test_untrained_dense_is_bit_exact(small_cfg, tmp_path, io_type):
     assert "partial" not in (tmp_path / "prj" / "hls4ml_config.yml").read_text()
     # predict() on the finished project reproduces the C simulation
     np.testing.assert_array_equal(project.predict(X[:50]).outputs, project.csim.outputs[:50])
+    np.testing.assert_array_equal(emulate(project, X[:50]), project.csim.outputs[:50])
 
 
 def test_emit_twice_gives_identical_project(small_cfg, tmp_path):

@@ -18,7 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from .config import RunConfig, load_config
 from .errors import ConfigError, HLSError, TriggerNNError, VerificationError
-from .hls import HLSProject, emit, project_digest, run_csim
+from .hls import HLSProject, emit, emulate, project_digest, run_csim, run_testbench
 from .models import available_models, build_model, register_model
 from .pipeline import RunResult, run
 from .quantize import FixedSpec, parse_fixed, quantize_model, to_fixed_grid
@@ -41,6 +41,7 @@ __all__ = [
     "available_models",
     "build_model",
     "emit",
+    "emulate",
     "load_config",
     "parse_fixed",
     "project_digest",
@@ -48,6 +49,7 @@ __all__ = [
     "register_model",
     "run",
     "run_csim",
+    "run_testbench",
     "to_fixed_grid",
     "train_model",
     "verify_outputs",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CSimResult", "run_csim"]
+__all__ = ["CSimResult", "emulate", "run_csim"]
 
 log = logging.getLogger(__name__)
 
@@ -48,3 +48,8 @@ def run_csim(hls_model, X: np.ndarray, logits_layer: str | None = None) -> CSimR
     log.debug("hls4ml: %s", captured.getvalue().strip())
     outputs = np.asarray(outputs).reshape(out_shape)
     return CSimResult(outputs=outputs, logits=logits, seconds=seconds)
+
+
+def emulate(project, X: np.ndarray) -> np.ndarray:
+    """The firmware's outputs for ``X``: C simulation of an emitted :class:`~triggernn.hls.HLSProject`."""
+    return run_csim(project.hls_model, X, None).outputs
