@@ -159,3 +159,34 @@ def verify_outputs(
         thresholds={k: float(v) for k, v in thresholds.model_dump().items()},
         failures=failures,
     )
+
+
+def float32_inexact_layers(model, input_type) -> list[str]:
+    """Layers of a QKeras dense/conv model whose QKeras output float32 cannot compute exactly.
+
+    QKeras computes in float32 (24 significant bits). A layer's products need ``input bits + weight bits``
+    and its sums ``ceil(log2(fan_in + 1))`` more; past 24 the QKeras reference itself is rounded, and a
+    bit-exact comparison with the (exact) firmware is meaningless. Returns a message per such layer; an
+    empty list means bit-exactness is guaranteed. The bound is worst case: the 6-bit jet tagger exceeds it
+    on its first layer (16 + 6 + 5 = 27 bits) and is still exact on every test event, because standardized
+    inputs rarely use their top bits. ``input_type`` is a :class:`FixedSpec`.
+    """
+    import math
+
+    width = input_type.width
+    problems = []
+    for layer in model.layers:
+        kind = layer.__class__.__name__
+        if kind in ("QDense", "QConv1D", "QConv2D"):
+            q = layer.kernel_quantizer_internal
+            fan_in = int(np.prod(layer.kernel.shape[:-1]))
+            need = width + int(q.bits) + math.ceil(math.log2(fan_in + 1))
+            if need > 24:
+                problems.append(
+                    f"layer '{layer.name}': {width}-bit inputs x {q.bits}-bit weights over {fan_in} terms need "
+                    f"{need} significant bits, float32 has 24; use fewer bits or compare with a tolerance"
+                )
+            width = need
+        elif kind == "QActivation":
+            width = int(getattr(layer.activation, "bits", width))
+    return problems
