@@ -46,7 +46,15 @@ def test_dense_tagger_is_bit_exact(two_runs):
 
 def test_report_states_the_verification(two_runs):
     r = two_runs[0]
-    for name in ("report.md", "report.html", "metrics.json", "roc.png", "confusion.png", "residuals.png"):
+    for name in (
+        "report.md",
+        "report.html",
+        "metrics.json",
+        "roc.png",
+        "confusion.png",
+        "residuals.png",
+        "ranges.png",
+    ):
         assert (r.run_dir / name).stat().st_size > 0, name
     metrics = json.loads((r.run_dir / "metrics.json").read_text())
     assert metrics["verification"]["bit_exact_fraction"] == r.verification.bit_exact_fraction
@@ -60,6 +68,9 @@ def test_report_states_the_verification(two_runs):
         "verify",
     }
     assert "100.0000%" in (r.run_dir / "report.md").read_text()
+    ranges = {d["layer"]: d for d in metrics["layer_ranges"]}
+    assert set(ranges) >= {"fc1", "relu1", "output"}
+    assert not any(d["overflows"] for d in ranges.values())  # hls4ml's exact types hold every value
     tb = np.loadtxt(r.project.path / "tb_data" / "tb_input_features.dat")
     assert tb.shape == (100, 16)
 

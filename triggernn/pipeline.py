@@ -18,6 +18,7 @@ from .hls import HLSProject, emit, run_testbench
 from .hls.config import logits_layer
 from .models import build_model
 from .quantize import to_fixed_grid
+from .ranges import layer_ranges, plot_ranges
 from .train import seed_everything, train_model
 from .verify import VerificationResult, verify_outputs
 
@@ -158,6 +159,9 @@ def run(
             output_lsb=out_type.lsb,
         )
 
+    with _stage(timings, "ranges"):
+        ranges = layer_ranges(models["qkeras"], project, np.concatenate([X["X_train"], X["X_test"]]))
+
     with _stage(timings, "report"):
         models["float"].save(run_dir / "float_model.h5")
         models["qkeras"].save(run_dir / "qkeras_model.h5")
@@ -167,6 +171,7 @@ def run(
             "Confusion matrix": plot_confusion(
                 ds.y_test, csim.outputs, ds.class_names, run_dir / "confusion.png"
             ),
+            "Layer ranges": plot_ranges(ranges, run_dir / "ranges.png"),
             "Residuals": plot_residuals(
                 qkeras_logits, csim_logits, ctype.lsb, run_dir / "residuals.png", compared
             ),
@@ -180,6 +185,7 @@ def run(
             "csim_events_per_second": csim.events_per_second,
             "softmax_max_spread": spread,
             "timings_s": timings,
+            "layer_ranges": [r.to_dict() for r in ranges],
         }
         write_report(
             run_dir, f"triggernn run: {cfg.name}", verification.to_dict(), extra, plots, project.layer_types

@@ -89,7 +89,13 @@ def write_report(
     types = [
         [name, ", ".join(f"{k}: {t}" for k, t in sorted(ts.items()))] for name, ts in layer_types.items()
     ]
-    info = [[k, _fmt(val)] for k, val in extra.items() if not isinstance(val, dict)]
+    info = [[k, _fmt(val)] for k, val in extra.items() if not isinstance(val, dict | list)]
+    rheader = ["Layer", "Type", "Observed min", "Observed max", "Status"]
+    rrows = [
+        [r["layer"], r["type"], f"{r['observed_min']:.4g}", f"{r['observed_max']:.4g}",
+         f"OVERFLOW: use {r['suggestion']}" if r["overflows"] else "fits"]
+        for r in extra.get("layer_ranges", [])
+    ]  # fmt: skip
     md = [
         f"# {title}",
         "",
@@ -107,6 +113,7 @@ def write_report(
         "",
     ]
     md += [f"![{name}]({p.name})\n" for name, p in plots.items()]
+    md += ["## Layer ranges (train + test data) against firmware types", "", _md_table(rheader, rrows), ""]
     md += ["## Firmware types (hls4ml)", "", _md_table(["Layer", "Types"], types), ""]
     (out_dir / "report.md").write_text("\n".join(md))
 
@@ -125,6 +132,8 @@ def write_report(
         _html_table(header, rows),
         "<h2>Plots</h2>",
         *[f"<img src='{html.escape(p.name)}' alt='{html.escape(n)}'>" for n, p in plots.items()],
+        "<h2>Layer ranges (train + test data) against firmware types</h2>",
+        _html_table(rheader, rrows),
         "<h2>Run</h2>",
         _html_table(["Item", "Value"], info),
         "<h2>Firmware types (hls4ml)</h2>",
