@@ -89,6 +89,8 @@ def plot_ranges(ranges: list[LayerRange], path: Path) -> Path:
         )  # fmt: skip
     ax.set_yticks(range(len(ranges)), [f"{r.layer}\n{r.type}" for r in ranges], fontsize=9)
     ax.set_xscale("symlog", linthresh=2**-6)
+    ticks = [-1e3, -1e1, -1e-1, 0, 1e-1, 1e1, 1e3]
+    ax.set_xticks(ticks, ["-1000", "-10", "-0.1", "0", "0.1", "10", "1000"])
     ax.set_xlabel("Value")
     ax.invert_yaxis()
     ax.legend(fontsize=9, loc="lower right")
