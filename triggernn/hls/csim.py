@@ -52,4 +52,4 @@ def run_csim(hls_model, X: np.ndarray, logits_layer: str | None = None) -> CSimR
 
 def emulate(project, X: np.ndarray) -> np.ndarray:
     """The firmware's outputs for ``X``: C simulation of an emitted :class:`~triggernn.hls.HLSProject`."""
-    return run_csim(project.hls_model, X, None).outputs
+    return project.predict(X).outputs
