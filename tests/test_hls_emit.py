@@ -115,3 +115,17 @@ def test_project_testbench_matches_csim(small_cfg, tmp_path):
     lsb = project.output_type("softmax").lsb
     np.testing.assert_array_equal(np.round(tb / lsb), np.round(project.csim.outputs / lsb))
     assert not (tmp_path / "prj" / "tb_data" / "csim_results.log").exists()  # the project is left as emitted
+
+
+@pytest.mark.parametrize("stamp", ["3f9a0c1d", "12345678", "1234e567"])
+def test_digest_masks_every_stamp_form(tmp_path, stamp):
+    """hls4ml's random build stamp is masked however YAML writes it (numbers-looking stamps come quoted)."""
+    import yaml
+
+    def write(folder, s):
+        folder.mkdir()
+        (folder / "hls4ml_config.yml").write_text(yaml.safe_dump({"Stamp": s, "ProjectName": "myproject"}))
+        (folder / "build_lib.sh").write_text(f"LIB_STAMP={s}\n")
+        return project_digest(folder)
+
+    assert write(tmp_path / "a", stamp) == write(tmp_path / "b", "0badcafe")

@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 # Files whose bytes legitimately change from build to build: the shared library (named with hls4ml's random
 # build stamp) and the Keras model hls4ml saves (its zip holds a save date). The stamp lines are masked.
 _VOLATILE_SUFFIXES = (".so", ".keras")
-_STAMP_RE = re.compile(rb"(Stamp: |LIB_STAMP=)[0-9a-f]{8}")
+# hls4ml's stamp is the last 8 hex digits of a uuid4; YAML quotes it when it reads as a number ('12345678', '1234e567')
+_STAMP_RE = re.compile(rb"(Stamp: |LIB_STAMP=)'?[0-9a-f]{8}'?")
 
 
 @dataclass
