@@ -1,4 +1,4 @@
-"""``triggernn <verb>``: run, data generate, data info, config check."""
+"""``triggernn <verb>``: run, verify, check, data generate, data info."""
 
 from __future__ import annotations
 
@@ -22,28 +22,54 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.max_jets is not None:
         cfg = cfg.with_overrides(data={"max_jets": args.max_jets})
     result = run(cfg, run_root=args.runs, project_root=args.projects, progress=not args.quiet)
-    v = result.verification
-    print(f"\n== {cfg.name}: {'PASS' if v.passed else 'FAIL'}")
-    print(f"project        {result.project.path}")
-    print(f"report         {result.run_dir / 'report.html'}")
-    print(
-        f"bit-exact      {v.bit_exact_fraction:.4%} of {v.n_events} test events on '{v.compared_layer}' "
-        f"(largest error {v.max_lsb_error:g} LSB)"
-    )
-    print(
-        f"argmax agree   {v.output_argmax_agreement:.4%} (outputs), max output diff {v.max_output_diff:.3g}"
-    )
-    for model in ("float", "qkeras", "csim"):
-        m = v.metrics[model]
-        aucs = " ".join(f"{c}:{a:.3f}" for c, a in m.auc.items())
-        print(f"{model:<7}        accuracy {m.accuracy:.4f}  AUC {aucs}")
+    _summary(cfg.name, result.verification, result.project.path, result.run_dir / "report.html")
     print(
         "time per stage "
         + ", ".join(f"{k} {s:.1f}s" for k, s in result.timings.items())
         + f"; total {sum(result.timings.values()):.1f}s"
     )
+    return 0 if result.verification.passed else 1
+
+
+def _summary(name: str, v, project: Path, report: Path) -> None:
+    print(f"\n== {name}: {'PASS' if v.passed else 'FAIL'}")
+    print(f"project        {project}")
+    print(f"report         {report}")
+    print(
+        f"bit-exact      {v.bit_exact_fraction:.4%} of {v.n_events} test events on '{v.compared_layer}' "
+        f"(largest error {v.max_abs_error:.3g} = {v.max_lsb_error:g} LSB of {v.compared_type})"
+    )
+    print(
+        f"argmax agree   {v.output_argmax_agreement:.4%} (outputs), max output diff {v.max_output_diff:.3g}"
+    )
+    for model in ("float", "qkeras", "csim"):
+        if model not in v.metrics:
+            continue
+        m = v.metrics[model]
+        aucs = " ".join(f"{c}:{a:.3f}" for c, a in m.auc.items())
+        print(f"{model:<7}        accuracy {m.accuracy:.4f}  AUC {aucs}")
     for f in v.failures:
         print(f"FAILED: {f}", file=sys.stderr)
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from .audit import verify_saved
+    from .config import load_config
+
+    cfg = load_config(args.config)
+    if args.data is not None:
+        cfg = cfg.with_overrides(data={"source": str(args.data)})
+    if args.max_jets is not None:
+        cfg = cfg.with_overrides(data={"max_jets": args.max_jets})
+    v, report = verify_saved(
+        cfg,
+        args.model,
+        float_model=args.float_model,
+        project=args.project,
+        run_root=args.runs,
+        out_dir=args.out,
+    )
+    _summary(cfg.name, v, args.project or report.parent / "hls_project", report)
     return 0 if v.passed else 1
 
 
@@ -103,6 +129,25 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--projects", default="hls_projects", help="where HLS projects go (hls_projects/<name>/)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     r.set_defaults(func=_cmd_run)
+
+    v = sub.add_parser(
+        "verify",
+        help="check a saved QKeras model (and optionally an emitted project) against float/QKeras/C-sim; "
+        "exit 1 if the config's thresholds fail",
+    )
+    v.add_argument("config", type=Path, help="the YAML config the model was trained with")
+    v.add_argument(
+        "--model", type=Path, default=None, help="QKeras model (default runs/<name>/qkeras_model.h5)"
+    )
+    v.add_argument(
+        "--float-model", type=Path, default=None, help="float model (default runs/<name>/float_model.h5)"
+    )
+    v.add_argument("--project", type=Path, default=None, help="an emitted project to check as it is on disk")
+    v.add_argument("--data", type=Path, default=None, help="override data.source (a jet file)")
+    v.add_argument("--max-jets", type=int, default=None, help="override data.max_jets")
+    v.add_argument("--runs", default="runs", help="where `triggernn run` saved models (runs/<name>/)")
+    v.add_argument("--out", type=Path, default=None, help="report folder (default runs/<name>/verify)")
+    v.set_defaults(func=_cmd_verify)
 
     c = sub.add_parser("check", help="validate config files")
     c.add_argument("configs", nargs="+", type=Path)

@@ -94,6 +94,19 @@ class DataConfig(_Strict):
     max_jets: int | None = Field(default=None, ge=50)
     seed: int = 42
     fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
+    image_size: int = Field(default=16, ge=4, le=128)
+    sequence_length: int = Field(default=20, ge=1, le=150)
+    sequence_features: tuple[str, ...] = ("pt_rel", "deta", "dphi")
+
+    @field_validator("sequence_features")
+    @classmethod
+    def _sequence_features(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        from .data.jets import SEQUENCE_FEATURES
+
+        unknown = [f for f in v if f not in SEQUENCE_FEATURES]
+        if not v or unknown:
+            raise ValueError(f"unknown sequence features {unknown}: choose from {list(SEQUENCE_FEATURES)}")
+        return v
 
     @field_validator("fractions")
     @classmethod
@@ -104,17 +117,33 @@ class DataConfig(_Strict):
 
 
 class ModelConfig(_Strict):
+    """The network. ``hidden`` are the dense widths (the whole MLP of jet_dense, the head of jet_cnn/jet_gru);
+    ``filters``/``kernel_size``/``pool_size`` shape jet_cnn's conv blocks; ``units``/``cell`` jet_gru's
+    recurrent layer."""
+
     family: str = "jet_dense"
     hidden: tuple[int, ...] = (64, 32, 32)
     activation: Literal["relu", "linear"] = "relu"
     l1: float = Field(default=1e-4, ge=0)
     softmax: bool = True
+    filters: tuple[int, ...] = (8, 8)
+    kernel_size: int = Field(default=3, ge=1, le=11)
+    pool_size: int = Field(default=2, ge=1, le=8)
+    units: int = Field(default=16, ge=1, le=512)
+    cell: Literal["gru", "lstm"] = "gru"
 
     @field_validator("hidden")
     @classmethod
     def _hidden(cls, v: tuple[int, ...]) -> tuple[int, ...]:
-        if not v or any(n < 1 or n > 4096 for n in v):
-            raise ValueError(f"hidden layer widths must be 1..4096 and at least one layer, got {list(v)}")
+        if any(n < 1 or n > 4096 for n in v):
+            raise ValueError(f"hidden layer widths must be 1..4096, got {list(v)}")
+        return v
+
+    @field_validator("filters")
+    @classmethod
+    def _filters(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if not v or any(n < 1 or n > 256 for n in v):
+            raise ValueError(f"conv filters must be 1..256 and at least one conv block, got {list(v)}")
         return v
 
 
@@ -142,6 +171,24 @@ class SoftmaxConfig(_Strict):
         return v
 
 
+class RecurrentConfig(_Strict):
+    """Types inside hls4ml's GRU (docs/recurrent.md). Defaults: >= 99.9% argmax agreement with QKeras on jet_gru;
+    65,536-entry tables cut the largest logit error 4x at 4x the table memory."""
+
+    table_size: int = Field(default=16384, ge=64, le=1 << 20)
+    accum: str = "ap_fixed<32,12>"
+    state: str = "ap_fixed<24,6>"
+    table: str = "ap_fixed<18,2>"
+
+    _power_of_two = field_validator("table_size")(SoftmaxConfig._power_of_two.__func__)
+
+    @field_validator("accum", "state", "table")
+    @classmethod
+    def _fixed(cls, v: str) -> str:
+        parse_fixed(v)
+        return v
+
+
 class HLSConfig(_Strict):
     backend: Literal["Vivado", "Vitis"] = "Vitis"
     part: str = "xcvu13p-flga2577-2-e"
@@ -153,6 +200,7 @@ class HLSConfig(_Strict):
     project_name: str = "myproject"
     tb_events: int = Field(default=1000, ge=1)
     softmax: SoftmaxConfig = SoftmaxConfig()
+    recurrent: RecurrentConfig = RecurrentConfig()
     precision: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @field_validator("project_name")
@@ -180,6 +228,8 @@ class VerifyConfig(_Strict):
     min_bit_exact: float = Field(default=1.0, ge=0, le=1)
     min_argmax_agreement: float = Field(default=0.999, ge=0, le=1)
     max_auc_drop: float = Field(default=0.05, ge=0, le=1)
+    max_abs_error: float | None = Field(default=None, ge=0)
+    """Largest allowed |QKeras - C-sim| on the compared (logit) layer; for models that cannot be bit-exact."""
 
 
 class RunConfig(_Strict):

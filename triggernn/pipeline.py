@@ -22,7 +22,15 @@ from .ranges import layer_ranges, plot_ranges
 from .train import seed_everything, train_model
 from .verify import VerificationResult, verify_outputs
 
-__all__ = ["RunResult", "prepare_data", "run"]
+__all__ = [
+    "KerasOutputs",
+    "RunResult",
+    "keras_outputs",
+    "prepare_data",
+    "run",
+    "verify_model",
+    "write_run_report",
+]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +68,9 @@ def prepare_data(cfg: RunConfig):
         fractions=d.fractions,
         seed=d.seed,
         max_jets=d.max_jets,
+        image_size=d.image_size,
+        sequence_length=d.sequence_length,
+        sequence_features=d.sequence_features,
     )
     spec = cfg.quantization.input_type
     grid = {k: to_fixed_grid(getattr(ds, k), spec) for k in ("X_train", "X_val", "X_test")}
@@ -73,6 +84,155 @@ def _logits_model(model):
     return name, (tf.keras.Model(model.inputs, model.get_layer(name).output) if name else model)
 
 
+@dataclass
+class KerasOutputs:
+    """The Keras models' outputs on the test set, and the logit spread that sizes the softmax tables."""
+
+    float_out: np.ndarray | None
+    qkeras_out: np.ndarray
+    qkeras_logits: np.ndarray
+    compared_layer: str
+    spread: float
+
+
+def keras_outputs(qkeras_model, X: dict[str, np.ndarray], float_model=None) -> KerasOutputs:
+    """QKeras outputs and logits on ``X["X_test"]``, the float outputs, and the largest logit spread on
+    ``X["X_train"]`` (calibration for the softmax tables)."""
+    layer, qlogits_model = _logits_model(qkeras_model)
+    train_logits = qlogits_model.predict(X["X_train"], batch_size=4096, verbose=0)
+    return KerasOutputs(
+        float_out=None
+        if float_model is None
+        else float_model.predict(X["X_test"], batch_size=4096, verbose=0),
+        qkeras_out=qkeras_model.predict(X["X_test"], batch_size=4096, verbose=0),
+        qkeras_logits=qlogits_model.predict(X["X_test"], batch_size=4096, verbose=0),
+        compared_layer=layer or qkeras_model.layers[-1].name,
+        spread=float(np.max(train_logits.max(1, keepdims=True) - train_logits)),
+    )
+
+
+def verify_model(
+    cfg: RunConfig,
+    qkeras_model,
+    ds,
+    X: dict[str, np.ndarray],
+    *,
+    project_dir: str | os.PathLike,
+    float_model=None,
+    timings: dict[str, float] | None = None,
+) -> tuple[HLSProject, VerificationResult, KerasOutputs]:
+    """Emit ``qkeras_model`` to ``project_dir``, C-simulate the test set, run the project's testbench and
+    compare float, QKeras and C-sim with the thresholds of ``cfg.verify``.
+
+    ``ds`` is the :class:`~triggernn.data.JetDataset` (labels, class names), ``X`` its inputs on the firmware's
+    input grid (from :func:`prepare_data`). Returns the project, the verification and the Keras outputs.
+    """
+    timings = {} if timings is None else timings
+    with _stage(timings, "predict_keras"):
+        keras = keras_outputs(qkeras_model, X, float_model)
+
+    with _stage(timings, "emit_and_csim"):
+        n_tb = min(cfg.hls.tb_events, len(X["X_test"]))
+        project = emit(
+            qkeras_model,
+            cfg,
+            project_dir,
+            tb_inputs=X["X_test"][:n_tb],
+            tb_outputs=keras.qkeras_out[:n_tb],
+            csim_inputs=X["X_test"],
+            softmax_spread=keras.spread,
+        )
+
+    with _stage(timings, "testbench"):
+        tb_out = run_testbench(project.path, cfg.hls.project_name)
+
+    with _stage(timings, "verify"):
+        csim = project.csim
+        compared = keras.compared_layer
+        ctype = project.output_type(compared)
+        verification = verify_outputs(
+            ds.y_test,
+            ds.class_names,
+            float_out=keras.float_out,
+            qkeras_out=keras.qkeras_out,
+            qkeras_logits=keras.qkeras_logits,
+            csim_out=csim.outputs,
+            csim_logits=csim.compared,
+            compared_layer=compared,
+            compared_lsb=ctype.lsb,
+            compared_type=str(ctype),
+            thresholds=cfg.verify,
+            testbench_out=tb_out,
+            output_lsb=project.output_type(qkeras_model.layers[-1].name).lsb,
+        )
+    return project, verification, keras
+
+
+def write_run_report(
+    run_dir: Path,
+    cfg: RunConfig,
+    ds,
+    X: dict[str, np.ndarray],
+    qkeras_model,
+    project: HLSProject,
+    verification: VerificationResult,
+    keras: KerasOutputs,
+    timings: dict[str, float],
+    title: str | None = None,
+) -> Path:
+    """Layer ranges against the firmware types, plots, ``report.md``/``report.html`` and ``metrics.json``
+    in ``run_dir``; returns the path of the HTML report."""
+    from .report import plot_confusion, plot_residuals, plot_roc, write_report
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with _stage(timings, "ranges"):
+        ranges = layer_ranges(qkeras_model, project, np.concatenate([X["X_train"], X["X_test"]]))
+
+    with _stage(timings, "report"):
+        csim = project.csim
+        compared = verification.compared_layer
+        scores = {"float": keras.float_out, "qkeras": keras.qkeras_out, "csim": csim.outputs}
+        plots = {
+            "ROC curves": plot_roc(
+                ds.y_test,
+                {k: v for k, v in scores.items() if v is not None},
+                ds.class_names,
+                run_dir / "roc.png",
+            ),
+            "Confusion matrix": plot_confusion(
+                ds.y_test, csim.outputs, ds.class_names, run_dir / "confusion.png"
+            ),
+            "Layer ranges": plot_ranges(ranges, run_dir / "ranges.png"),
+            "Residuals": plot_residuals(
+                keras.qkeras_logits,
+                csim.compared,
+                verification.compared_lsb,
+                run_dir / "residuals.png",
+                compared,
+            ),
+        }
+        extra = {
+            "config": cfg.model_dump(mode="json"),
+            "project": str(project.path),
+            "dataset": ds.source,
+            "n_train": len(ds.y_train),
+            "n_test": len(ds.y_test),
+            "csim_events_per_second": csim.events_per_second,
+            "softmax_max_spread": keras.spread,
+            "timings_s": timings,
+            "layer_ranges": [r.to_dict() for r in ranges],
+        }
+        write_report(
+            run_dir,
+            title or f"triggernn run: {cfg.name}",
+            verification.to_dict(),
+            extra,
+            plots,
+            project.layer_types,
+        )
+    return run_dir / "report.html"
+
+
 def run(
     config: RunConfig | str | os.PathLike,
     *,
@@ -84,8 +244,6 @@ def run(
 
     Returns a :class:`RunResult`; the verification verdict is in ``result.verification.passed``.
     """
-    from .report import plot_confusion, plot_residuals, plot_roc, write_report
-
     cfg = config if isinstance(config, RunConfig) else load_config(config)
     timings: dict[str, float] = {}
     run_dir = Path(run_root) / cfg.name
@@ -114,81 +272,16 @@ def run(
             )
             models[label] = model
 
-    with _stage(timings, "predict_keras"):
-        float_out = models["float"].predict(X["X_test"], batch_size=4096, verbose=0)
-        qkeras_out = models["qkeras"].predict(X["X_test"], batch_size=4096, verbose=0)
-        layer, qlogits_model = _logits_model(models["qkeras"])
-        qkeras_logits = qlogits_model.predict(X["X_test"], batch_size=4096, verbose=0)
-        train_logits = qlogits_model.predict(X["X_train"], batch_size=4096, verbose=0)
-        spread = float(np.max(train_logits.max(1, keepdims=True) - train_logits))
-
-    with _stage(timings, "emit_and_csim"):
-        n_tb = min(cfg.hls.tb_events, len(X["X_test"]))
-        project = emit(
-            models["qkeras"],
-            cfg,
-            cfg.project_dir(project_root),
-            tb_inputs=X["X_test"][:n_tb],
-            tb_outputs=qkeras_out[:n_tb],
-            csim_inputs=X["X_test"],
-            softmax_spread=spread,
-        )
-        csim = project.csim
-
-    with _stage(timings, "testbench"):
-        tb_out = run_testbench(project.path, cfg.hls.project_name)
-
-    with _stage(timings, "verify"):
-        compared = layer or models["qkeras"].layers[-1].name
-        out_type = project.output_type(models["qkeras"].layers[-1].name)
-        ctype = project.output_type(compared)
-        csim_logits = csim.logits if csim.logits is not None else csim.outputs
-        verification = verify_outputs(
-            ds.y_test,
-            ds.class_names,
-            float_out=float_out,
-            qkeras_out=qkeras_out,
-            qkeras_logits=qkeras_logits,
-            csim_out=csim.outputs,
-            csim_logits=csim_logits,
-            compared_layer=compared,
-            compared_lsb=ctype.lsb,
-            compared_type=str(ctype),
-            thresholds=cfg.verify,
-            testbench_out=tb_out,
-            output_lsb=out_type.lsb,
-        )
-
-    with _stage(timings, "ranges"):
-        ranges = layer_ranges(models["qkeras"], project, np.concatenate([X["X_train"], X["X_test"]]))
-
-    with _stage(timings, "report"):
-        models["float"].save(run_dir / "float_model.h5")
-        models["qkeras"].save(run_dir / "qkeras_model.h5")
-        scores = {"float": float_out, "qkeras": qkeras_out, "csim": csim.outputs}
-        plots = {
-            "ROC curves": plot_roc(ds.y_test, scores, ds.class_names, run_dir / "roc.png"),
-            "Confusion matrix": plot_confusion(
-                ds.y_test, csim.outputs, ds.class_names, run_dir / "confusion.png"
-            ),
-            "Layer ranges": plot_ranges(ranges, run_dir / "ranges.png"),
-            "Residuals": plot_residuals(
-                qkeras_logits, csim_logits, ctype.lsb, run_dir / "residuals.png", compared
-            ),
-        }
-        extra = {
-            "config": cfg.model_dump(mode="json"),
-            "project": str(project.path),
-            "dataset": ds.source,
-            "n_train": len(ds.y_train),
-            "n_test": len(ds.y_test),
-            "csim_events_per_second": csim.events_per_second,
-            "softmax_max_spread": spread,
-            "timings_s": timings,
-            "layer_ranges": [r.to_dict() for r in ranges],
-        }
-        write_report(
-            run_dir, f"triggernn run: {cfg.name}", verification.to_dict(), extra, plots, project.layer_types
-        )
-
+    project, verification, keras = verify_model(
+        cfg,
+        models["qkeras"],
+        ds,
+        X,
+        float_model=models["float"],
+        project_dir=cfg.project_dir(project_root),
+        timings=timings,
+    )
+    models["float"].save(run_dir / "float_model.h5")
+    models["qkeras"].save(run_dir / "qkeras_model.h5")
+    write_run_report(run_dir, cfg, ds, X, models["qkeras"], project, verification, keras, timings)
     return RunResult(cfg, models["float"], models["qkeras"], project, verification, run_dir, timings)

@@ -107,16 +107,16 @@ def parse_fixed(text: str) -> FixedSpec:
 
 def qkeras_bits(bits: int, integer: int = 0, *, alpha: float = 1, keep_negative: bool = True):
     """``quantized_bits(bits, integer, alpha=1)``; matches ``ap_fixed<bits, integer + 1>``."""
-    from qkeras import quantized_bits
+    from .compat import import_qkeras
 
-    return quantized_bits(bits, integer, alpha=alpha, keep_negative=keep_negative)
+    return import_qkeras().quantized_bits(bits, integer, alpha=alpha, keep_negative=keep_negative)
 
 
 def qkeras_relu(bits: int, integer: int = 0):
     """``quantized_relu(bits, integer)``; matches ``ap_ufixed<bits, integer>`` (rounded, saturated)."""
-    from qkeras import quantized_relu
+    from .compat import import_qkeras
 
-    return quantized_relu(bits, integer)
+    return import_qkeras().quantized_relu(bits, integer)
 
 
 def to_fixed_grid(x: np.ndarray, spec: FixedSpec) -> np.ndarray:
@@ -144,10 +144,12 @@ def quantize_model(model, quant_cfg):
     (quantization-aware training). The graph is rebuilt with ``clone_model``, not QKeras' JSON round trip,
     which Keras 2.14 cannot deserialize.
     """
-    import qkeras
     import tensorflow as tf
 
+    from .compat import import_qkeras
     from .errors import ModelError
+
+    qkeras = import_qkeras()
 
     quantized_kinds = {"Dense": qkeras.QDense, "Conv1D": qkeras.QConv1D, "Conv2D": qkeras.QConv2D}
 

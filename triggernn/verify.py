@@ -57,6 +57,19 @@ def compare_fixed(reference: np.ndarray, csim: np.ndarray, lsb: float) -> dict[s
     }
 
 
+def near_tie_flips(reference: np.ndarray, csim: np.ndarray) -> int:
+    """How many argmax flips happen on near-ties: events whose two largest reference values are closer than
+    twice the largest |reference - csim| seen, so the measured error alone can explain the flip."""
+    ref = np.asarray(reference, dtype=np.float64).reshape(len(reference), -1)
+    got = np.asarray(csim, dtype=np.float64).reshape(len(csim), -1)
+    flips = ref.argmax(1) != got.argmax(1)
+    if not flips.any():
+        return 0
+    top2 = np.sort(ref, axis=1)[:, -2:]
+    tol = 2 * np.abs(ref - got).max()
+    return int(np.sum(flips & ((top2[:, 1] - top2[:, 0]) <= tol)))
+
+
 @dataclass(frozen=True)
 class VerificationResult:
     """Every number of a verification, and whether it passed the config's thresholds."""
@@ -64,12 +77,15 @@ class VerificationResult:
     n_events: int
     compared_layer: str
     compared_type: str
+    compared_lsb: float
     bit_exact_fraction: float
     value_exact_fraction: float
     max_lsb_error: float
+    max_abs_error: float
     logit_argmax_agreement: float
     output_argmax_agreement: float
     max_output_diff: float
+    near_tie_flips: int
     metrics: dict[str, ModelMetrics]
     thresholds: dict[str, float]
     testbench_events: int = 0
@@ -90,7 +106,7 @@ def verify_outputs(
     y_true: np.ndarray,
     class_names,
     *,
-    float_out: np.ndarray,
+    float_out: np.ndarray | None,
     qkeras_out: np.ndarray,
     qkeras_logits: np.ndarray,
     csim_out: np.ndarray,
@@ -111,16 +127,18 @@ def verify_outputs(
     """
     bits = compare_fixed(qkeras_logits, csim_logits, compared_lsb)
     outputs = compare_fixed(qkeras_out, csim_out, compared_lsb)
-    metrics = {
-        "float": classification_metrics(y_true, float_out, class_names),
-        "qkeras": classification_metrics(y_true, qkeras_out, class_names),
-        "csim": classification_metrics(y_true, csim_out, class_names),
-    }
+    scores = {"float": float_out, "qkeras": qkeras_out, "csim": csim_out}
+    metrics = {k: classification_metrics(y_true, v, class_names) for k, v in scores.items() if v is not None}
     failures = []
     if bits["bit_exact_fraction"] < thresholds.min_bit_exact:
         failures.append(
             f"bit-exact fraction {bits['bit_exact_fraction']:.4%} < {thresholds.min_bit_exact:.4%} "
             f"(largest error {bits['max_lsb_error']:.0f} LSB on '{compared_layer}')"
+        )
+    if thresholds.max_abs_error is not None and bits["max_abs_diff"] > thresholds.max_abs_error:
+        failures.append(
+            f"largest |QKeras - C-sim| on '{compared_layer}' is {bits['max_abs_diff']:.3g} > "
+            f"{thresholds.max_abs_error:.3g}"
         )
     if outputs["argmax_agreement"] < thresholds.min_argmax_agreement:
         failures.append(
@@ -149,14 +167,17 @@ def verify_outputs(
         testbench_exact_fraction=tb_exact,
         compared_layer=compared_layer,
         compared_type=compared_type,
+        compared_lsb=float(compared_lsb),
         bit_exact_fraction=bits["bit_exact_fraction"],
         value_exact_fraction=bits["value_exact_fraction"],
         max_lsb_error=bits["max_lsb_error"],
+        max_abs_error=bits["max_abs_diff"],
         logit_argmax_agreement=bits["argmax_agreement"],
         output_argmax_agreement=outputs["argmax_agreement"],
         max_output_diff=outputs["max_abs_diff"],
+        near_tie_flips=near_tie_flips(qkeras_logits, csim_logits),
         metrics=metrics,
-        thresholds={k: float(v) for k, v in thresholds.model_dump().items()},
+        thresholds={k: float(v) for k, v in thresholds.model_dump().items() if v is not None},
         failures=failures,
     )
 

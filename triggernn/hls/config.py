@@ -7,11 +7,12 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..quantize import FixedSpec, parse_fixed
+from .recurrent import recurrent_layers, recurrent_precisions
 
 __all__ = ["logits_layer", "make_hls_config", "softmax_precisions"]
 
-# Softmax keys that hls4ml reads as layer attributes rather than from 'Precision' (see shared notes).
-_SOFTMAX_LAYER_KEYS = ("exp_table_t", "inv_table_t", "inv_inp_t", "accum_t", "inp_norm_t")
+# Softmax and recurrent table keys that hls4ml reads as layer attributes rather than from 'Precision' (see shared notes).
+_LAYER_KEYS = ("exp_table_t", "inv_table_t", "inv_inp_t", "accum_t", "inp_norm_t", "table_t")
 
 
 def logits_layer(model) -> str | None:
@@ -50,6 +51,7 @@ def make_hls_config(model, cfg, *, softmax_spread: float | None = None) -> dict[
     - per-layer ('name' granularity) types from hls4ml, which follow the QKeras quantizers exactly and
       infer exact accumulator/result widths ('auto');
     - the input layer typed as ``cfg.quantization.input``;
+    - recurrent layers with the wide accumulator/state types and fine tables of :mod:`.recurrent`;
     - the layer feeding the softmax traced, so its (bit-exact) output can be read back from C simulation;
     - softmax tables sized from ``softmax_spread`` (see :func:`softmax_precisions`);
     - then the user's ``hls.precision`` overrides, layer by layer.
@@ -67,6 +69,9 @@ def make_hls_config(model, cfg, *, softmax_spread: float | None = None) -> dict[
     layers.setdefault(input_name, {}).setdefault("Precision", {})["result"] = (
         cfg.quantization.input_type.hls()
     )
+
+    for layer in recurrent_layers(model):
+        recurrent_precisions(layers[layer.name], hls.recurrent)
 
     logits = logits_layer(model)
     if logits is not None:
@@ -87,7 +92,7 @@ def make_hls_config(model, cfg, *, softmax_spread: float | None = None) -> dict[
             )
         for key, text in entries.items():
             value = parse_fixed(text).hls()
-            if key in _SOFTMAX_LAYER_KEYS:
+            if key in _LAYER_KEYS:
                 layers[name][key] = value
             else:
                 layers[name].setdefault("Precision", {})[key] = value

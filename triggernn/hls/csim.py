@@ -24,6 +24,11 @@ class CSimResult:
     seconds: float
 
     @property
+    def compared(self) -> np.ndarray:
+        """What is compared bit for bit with QKeras: the logits of a softmax model, else the outputs."""
+        return self.logits if self.logits is not None else self.outputs
+
+    @property
     def events_per_second(self) -> float:
         return len(self.outputs) / self.seconds if self.seconds > 0 else float("inf")
 

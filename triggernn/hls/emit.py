@@ -24,6 +24,7 @@ from ..errors import HLSError
 from ..quantize import FixedSpec
 from .config import logits_layer, make_hls_config
 from .csim import CSimResult, run_csim
+from .recurrent import check_recurrent, with_quantized_weights
 from .testbench import write_tb_data
 
 __all__ = ["HLSProject", "check_supported", "emit", "project_digest"]
@@ -77,6 +78,7 @@ def check_supported(model) -> None:
             )
         if layer.name == "input":
             raise HLSError("a layer is named 'input', a name hls4ml reserves: rename it (e.g. 'features')")
+    check_recurrent(model)
 
 
 def _layer_types(hls_model) -> dict[str, dict[str, str]]:
@@ -116,6 +118,7 @@ def emit(
     import hls4ml
 
     check_supported(model)
+    model = with_quantized_weights(model)
     final = Path(output_dir).absolute()
     final.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))

@@ -6,9 +6,10 @@ quantization-aware model of a family share layer names, so weights, reports and 
 
 from __future__ import annotations
 
+from .io import load_model
 from .registry import available_models, build_model, register_model
 
 # Explicit imports fill the registry (no import-time scanning).
-from . import dense  # noqa: F401  isort: skip
+from . import cnn, dense, gru  # noqa: F401  isort: skip
 
-__all__ = ["available_models", "build_model", "register_model"]
+__all__ = ["available_models", "build_model", "load_model", "register_model"]

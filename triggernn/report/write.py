@@ -28,7 +28,9 @@ def _summary_rows(v: dict[str, Any]) -> list[tuple[str, str]]:
         ),
         ("Bit-exact values", f"{v['value_exact_fraction']:.4%}"),
         ("Largest difference [LSB]", _fmt(v["max_lsb_error"])),
+        ("Largest difference (absolute)", f"{v['max_abs_error']:.3g}"),
         ("Argmax agreement on logits", f"{v['logit_argmax_agreement']:.4%}"),
+        ("Logit argmax flips on near-ties (margin < 2x largest difference)", str(v["near_tie_flips"])),
         ("Argmax agreement on outputs", f"{v['output_argmax_agreement']:.4%}"),
         ("Largest output difference", f"{v['max_output_diff']:.3g}"),
         (
@@ -41,7 +43,7 @@ def _summary_rows(v: dict[str, Any]) -> list[tuple[str, str]]:
 
 def _metric_rows(v: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     m = v["metrics"]
-    classes = list(m["float"]["auc"])
+    classes = list(m["qkeras"]["auc"])
     header = [
         "Model",
         "Accuracy",
@@ -50,6 +52,8 @@ def _metric_rows(v: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     ]
     rows = []
     for model in ("float", "qkeras", "csim"):
+        if model not in m:
+            continue
         r = m[model]
         rows.append(
             [
