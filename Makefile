@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CONFIG ?= configs/jet_dense.yaml
 PYTEST_ARGS ?=
 
-.PHONY: run test lint install clean
+.PHONY: run test lint install browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,21 @@ install: $(BIN)/python
 run: install  ## install, then train + emit + C-simulate + verify the dense jet tagger on the embedded jets
 	$(BIN)/triggernn run $(CONFIG)
 
+# Headless Chromium renders the HTML report in a test. Debian's package, installed when we may (root + apt);
+# elsewhere the screenshot test is skipped with a message saying so.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || \
+	      { apt-get update -qq >/dev/null 2>&1 && \
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; }; } ; } || \
+	  echo "note: Chromium not installed (need root + apt); the report screenshot test will be skipped"
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint  ## install, lint, then the test suite (slow tests excluded; `make test PYTEST_ARGS="-m ''"` for all)
+test: lint browser  ## install, lint, then the test suite (slow tests excluded; `make test PYTEST_ARGS="-m ''"` for all)
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 clean:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -35,3 +37,30 @@ def grid_inputs(n: int, n_in: int = 16, seed: int = 1, scale: float = 1.5) -> np
     """Random inputs on the ap_fixed<16,6> grid."""
     rng = np.random.default_rng(seed)
     return to_fixed_grid(rng.normal(scale=scale, size=(n, n_in)), FixedSpec(16, 6))
+
+
+ROOT = Path(__file__).parents[1]
+CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
+#: What CI changes in a shipped config: only the testbench size. Training on the embedded 10k jets takes
+#: seconds per model, so CI checks exactly the configs users run (about 30 s each, most of it hls4ml).
+CI_OVERRIDES = {"hls": {"tb_events": 100}}
+
+
+@pytest.fixture(scope="session")
+def config_run(tmp_path_factory):
+    """``config_run("jet_gru")``: configs/jet_gru.yaml run once per session (cached), with ``CI_OVERRIDES``."""
+    from triggernn.pipeline import run
+
+    cache = {}
+
+    def get(name: str):
+        if name not in cache:
+            cfg = load_config(ROOT / "configs" / f"{name}.yaml")
+            cfg = cfg.with_overrides(
+                **{k: {**getattr(cfg, k).model_dump(), **v} for k, v in CI_OVERRIDES.items()}
+            )
+            d = tmp_path_factory.mktemp(f"config_{name}")
+            cache[name] = run(cfg, run_root=d / "runs", project_root=d / "hls", progress=False)
+        return cache[name]
+
+    return get

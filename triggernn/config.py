@@ -130,7 +130,7 @@ class ModelConfig(_Strict):
     kernel_size: int = Field(default=3, ge=1, le=11)
     pool_size: int = Field(default=2, ge=1, le=8)
     units: int = Field(default=16, ge=1, le=512)
-    cell: Literal["gru", "lstm"] = "gru"
+    cell: Literal["gru"] = "gru"  # hls4ml 1.3.0 LSTM: no agreement or no compile (docs/recurrent.md)
 
     @field_validator("hidden")
     @classmethod

@@ -73,7 +73,7 @@ def plot_ranges(ranges: list[LayerRange], path: Path) -> Path:
     from .report.plots import _plt
 
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(ranges) + 1.5))
+    fig, ax = plt.subplots(figsize=(8, 0.8 * len(ranges) + 2))
     for i, r in enumerate(ranges):
         ax.barh(
             i,
@@ -87,13 +87,13 @@ def plot_ranges(ranges: list[LayerRange], path: Path) -> Path:
             i, max(r.observed_max - r.observed_min, 1e-9), left=r.observed_min, height=0.3,
             color="tab:red" if r.overflows else "tab:blue", label="observed" if i == 0 else None,
         )  # fmt: skip
-    ax.set_yticks(range(len(ranges)), [f"{r.layer}\n{r.type}" for r in ranges], fontsize=9)
+    ax.set_yticks(range(len(ranges)), [f"{r.layer}\n{r.type}" for r in ranges], fontsize=12)
     ax.set_xscale("symlog", linthresh=2**-6)
     ticks = [-1e3, -1e1, -1e-1, 0, 1e-1, 1e1, 1e3]
     ax.set_xticks(ticks, ["-1000", "-10", "-0.1", "0", "0.1", "10", "1000"])
     ax.set_xlabel("Value")
     ax.invert_yaxis()
-    ax.legend(fontsize=9, loc="lower right")
+    ax.legend(fontsize=11, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

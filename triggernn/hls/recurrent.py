@@ -59,6 +59,8 @@ def check_recurrent(model) -> None:
             raise HLSError(f"{where} returns sequences: triggernn supports return_sequences=False only")
         for key, allowed in (("activation", "tanh"), ("recurrent_activation", "sigmoid")):
             value = conf.get(key)
+            if isinstance(value, dict):  # a serialized QKeras quantizer, e.g. quantized_tanh
+                value = value.get("class_name", value)
             if value != allowed:
                 raise HLSError(
                     f"{where} has {key}={value!r}: hls4ml implements a recurrent {key} as a float lookup "

@@ -1,4 +1,4 @@
-"""The recurrent jet tagger on pT-ordered constituent sequences: one QGRU (or QLSTM), then a dense head.
+"""The recurrent jet tagger on pT-ordered constituent sequences: one QGRU, then a dense head.
 
 Default (``configs/jet_gru.yaml``): 20 particles x (pt_rel, deta, dphi) -> gru 16 units (tanh, sigmoid,
 ``reset_after``) -> output 5 -> softmax. The kernel, recurrent kernel and bias are ``quantized_bits``;
@@ -17,7 +17,7 @@ from .registry import register_model
 
 @register_model("jet_gru")
 def build_gru(cfg, *, input_shape: tuple[int, ...], n_classes: int, quantized: bool):
-    """``gru`` (or ``lstm``, by ``cfg.model.cell``) returning its last state, then the dense head."""
+    """``gru`` (``cfg.model.units``, reset-after form) returning its last state, then the dense head."""
     import tensorflow as tf
 
     if len(input_shape) != 2:
@@ -26,17 +26,15 @@ def build_gru(cfg, *, input_shape: tuple[int, ...], n_classes: int, quantized: b
             "set data.representation: sequences"
         )
     m = cfg.model
-    name = m.cell
-    common = dict(activation="tanh", recurrent_activation="sigmoid", name=name)
-    if m.cell == "gru":
-        common["reset_after"] = True  # the only form hls4ml's GRU template computes
+    name = "gru"
+    # reset_after=True: the only form hls4ml's GRU template computes
+    common = dict(activation="tanh", recurrent_activation="sigmoid", reset_after=True, name=name)
     x = inputs = tf.keras.Input(shape=input_shape, name=INPUT_NAME)
     if quantized:
         qk = import_qkeras()
         w = cfg.quantization.for_layer(name, "weight")
         b = cfg.quantization.for_layer(name, "bias")
-        layer = {"gru": qk.QGRU, "lstm": qk.QLSTM}[m.cell]
-        x = layer(
+        x = qk.QGRU(
             m.units,
             kernel_quantizer=qkeras_bits(w.bits, w.integer),
             recurrent_quantizer=qkeras_bits(w.bits, w.integer),
@@ -44,6 +42,5 @@ def build_gru(cfg, *, input_shape: tuple[int, ...], n_classes: int, quantized: b
             **common,
         )(x)
     else:
-        layer = {"gru": tf.keras.layers.GRU, "lstm": tf.keras.layers.LSTM}[m.cell]
-        x = layer(m.units, **common)(x)
+        x = tf.keras.layers.GRU(m.units, **common)(x)
     return tf.keras.Model(inputs, head(x, cfg, n_classes, quantized), name=model_name(cfg, quantized))

@@ -84,15 +84,22 @@ def plot_confusion(y_true, scores: np.ndarray, class_names, path: Path, title: s
 
 
 def plot_residuals(ref: np.ndarray, csim: np.ndarray, lsb: float, path: Path, label: str) -> Path:
-    """Histogram of (C sim - reference) in units of the compared type's LSB; a single bar at 0 is bit-exact."""
+    """Histogram of (C sim - reference) in units of the compared type's LSB (a single bar at 0 is bit-exact);
+    in absolute units when the difference spans more than 1,000 LSB (tables, e.g. a GRU), where LSBs say nothing."""
     plt = _plt()
-    d = (np.asarray(csim, dtype=np.float64) - np.asarray(ref, dtype=np.float64)).ravel() / lsb
+    d = (np.asarray(csim, dtype=np.float64) - np.asarray(ref, dtype=np.float64)).ravel()
+    in_lsb = np.abs(d).max() / lsb <= 1000
     fig, ax = plt.subplots(figsize=(7, 5))
-    lo, hi = min(d.min(), -1), max(d.max(), 1)
-    bins = np.arange(np.floor(lo) - 0.5, np.ceil(hi) + 1.5) if hi - lo < 200 else 100
+    if in_lsb:
+        d = d / lsb
+        lo, hi = min(d.min(), -1), max(d.max(), 1)
+        bins = np.arange(np.floor(lo) - 0.5, np.ceil(hi) + 1.5) if hi - lo < 200 else 100
+        xlabel = f"{label}: C sim - QKeras [LSB = {lsb:.3g}]"
+    else:
+        bins, xlabel = 100, f"{label}: C sim - QKeras"
     ax.hist(d, bins=bins, histtype="stepfilled", alpha=0.7)
     ax.set_yscale("log")
-    ax.set_xlabel(f"{label}: C sim - QKeras [LSB = {lsb:g}]")
+    ax.set_xlabel(xlabel, fontsize=14)
     ax.set_ylabel("Values")
     fig.tight_layout()
     fig.savefig(path, dpi=90)

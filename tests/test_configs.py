@@ -1,0 +1,48 @@
+"""The contract, for every config in configs/: trained as shipped, emitted, C-simulated, verified.
+
+A config whose thresholds demand bit-exactness (``verify.min_bit_exact: 1``) must be bit-exact on every test
+event; the others (the GRU, whose tanh/sigmoid are tables) must meet their stated tolerance. Each report
+states its verification figures.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import CONFIGS
+
+from triggernn.config import load_config
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
+def test_config_compiles_and_verifies(path, config_run):
+    cfg = load_config(path)
+    r = config_run(cfg.name)
+    v = r.verification
+    assert v.passed, v.failures
+    if cfg.verify.min_bit_exact == 1.0:
+        assert v.bit_exact_fraction == 1.0
+        assert v.max_lsb_error == 0.0
+    if cfg.verify.max_abs_error is not None:
+        assert v.max_abs_error <= cfg.verify.max_abs_error
+    assert v.output_argmax_agreement >= cfg.verify.min_argmax_agreement
+    assert v.testbench_exact_fraction == 1.0
+    # the model learned: well above the 20% of guessing among five balanced classes
+    assert v.metrics["qkeras"].accuracy > 0.35
+    # the report states the figures it was judged on
+    metrics = json.loads((r.run_dir / "metrics.json").read_text())
+    assert metrics["verification"]["bit_exact_fraction"] == v.bit_exact_fraction
+    assert metrics["verification"]["output_argmax_agreement"] == v.output_argmax_agreement
+    html = (r.run_dir / "report.html").read_text()
+    assert f"{v.output_argmax_agreement:.4%}" in html
+    assert "PASS" in html
+
+
+def test_every_config_is_covered():
+    """Every family in the registry has a config, so the contract above covers it."""
+    from triggernn.models import available_models
+
+    families = {load_config(p).model.family for p in CONFIGS}
+    assert {"jet_dense", "jet_cnn", "jet_gru"} <= families
+    assert families <= set(available_models())

@@ -1,0 +1,137 @@
+"""QGRU on the pinned TensorFlow, and the recurrent precision recipe that makes hls4ml agree with QKeras."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from triggernn.compat import import_qkeras
+from triggernn.config import load_config
+from triggernn.errors import HLSError
+from triggernn.hls import emit
+from triggernn.hls.recurrent import check_recurrent, with_quantized_weights
+from triggernn.models import build_model
+from triggernn.quantize import qkeras_bits
+
+
+def test_qgru_runs_on_tensorflow_2_14():
+    from tensorflow.python.util import nest
+
+    import_qkeras()
+    assert nest.is_sequence is nest.is_nested
+    cfg = load_config({"name": "g", "data": {"representation": "sequences"}, "model": {"family": "jet_gru"}})
+    model = build_model(cfg, (12, 3), 5, quantized=True)
+    out = model.predict(np.random.default_rng(0).normal(size=(7, 12, 3)).astype(np.float32), verbose=0)
+    assert out.shape == (7, 5)
+    np.testing.assert_allclose(out.sum(1), 1, rtol=1e-5)
+
+
+def test_quantized_weights_copy_leaves_outputs_and_original_alone(config_run):
+    model = config_run("jet_gru").qkeras_model
+    before = [w.copy() for w in model.get_layer("gru").get_weights()]
+    X = np.random.default_rng(1).normal(size=(64, *model.input_shape[1:])).astype(np.float32)
+    copy = with_quantized_weights(model)
+    for w in copy.get_layer("gru").get_weights():  # 8-bit quantized_bits(8,0): multiples of 2^-7 in [-1, 1)
+        np.testing.assert_array_equal(w * 2**7, np.round(w * 2**7))
+        assert w.min() >= -1
+        assert w.max() < 1
+    assert any(
+        not np.array_equal(a, b) for a, b in zip(before, copy.get_layer("gru").get_weights(), strict=True)
+    )
+    for a, b in zip(before, model.get_layer("gru").get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    cell, qcell = model.get_layer("gru").cell, copy.get_layer("gru").cell
+    for name in (
+        "kernel",
+        "recurrent_kernel",
+        "bias",
+    ):  # the quantized weights the model computes with are unchanged
+        q = getattr(
+            cell,
+            {
+                "kernel": "kernel_quantizer_internal",
+                "recurrent_kernel": "recurrent_quantizer_internal",
+                "bias": "bias_quantizer_internal",
+            }[name],
+        )
+        np.testing.assert_array_equal(q(getattr(qcell, name)).numpy(), q(getattr(cell, name)).numpy())
+    # same outputs (to float32 reassociation in a freshly built graph)
+    np.testing.assert_allclose(copy.predict(X, verbose=0), model.predict(X, verbose=0), atol=1e-6)
+
+
+def _qgru_model(**options):
+    options = {"activation": "tanh", "recurrent_activation": "sigmoid", **options}
+    qk = import_qkeras()
+    x = inp = tf.keras.Input((5, 2), name="features")
+    q = qkeras_bits(8, 0)
+    x = qk.QGRU(4, kernel_quantizer=q, recurrent_quantizer=q, bias_quantizer=q, name="gru", **options)(x)
+    return tf.keras.Model(inp, qk.QDense(2, kernel_quantizer=q, bias_quantizer=q, name="output")(x))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"reset_after": False}, "reset_after=False"),
+        (
+            {"reset_after": True, "recurrent_activation": "hard_sigmoid"},
+            "recurrent_activation='hard_sigmoid'",
+        ),
+        ({"reset_after": True, "return_sequences": True}, "return_sequences"),
+        ({"reset_after": True, "state_quantizer": "quantized_bits(8,0,1)"}, "state_quantizer"),
+        ({"reset_after": True, "activation": "quantized_tanh(8)"}, "activation='quantized_tanh'"),
+    ],
+)
+def test_forms_hls4ml_would_get_wrong_are_refused(options, message, tmp_path):
+    model = _qgru_model(**options)
+    with pytest.raises(HLSError, match="layer 'gru'") as err:
+        check_recurrent(model)
+    assert message in str(err.value)
+    cfg = load_config({"name": "r", "model": {"softmax": False}})
+    with pytest.raises(HLSError):
+        emit(model, cfg, tmp_path / "prj")
+    assert not list(tmp_path.iterdir())  # refused before anything was written
+
+
+def test_lstm_is_refused_with_the_alternative():
+    qk = import_qkeras()
+    inp = tf.keras.Input((5, 2), name="features")
+    model = tf.keras.Model(inp, qk.QLSTM(4, name="lstm")(inp))
+    with pytest.raises(HLSError, match="use a QGRU"):
+        check_recurrent(model)
+
+
+def test_recipe_beats_hls4mls_automatic_config(config_run):
+    """The trained jet_gru meets its contract, and hls4ml's automatic config of the same model does not."""
+    import hls4ml
+
+    r = config_run("jet_gru")
+    v = r.verification
+    assert v.logit_argmax_agreement >= 0.998
+    assert v.max_abs_error < 0.05
+    from triggernn.pipeline import prepare_data
+
+    X = prepare_data(r.config)[1]["X_test"][:500]
+    model = r.qkeras_model
+    logits = tf.keras.Model(model.inputs, model.get_layer("output").output).predict(X, verbose=0)
+    hc = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vitis")
+    hc["LayerName"]["output"]["Trace"] = True
+    with contextlib.redirect_stdout(io.StringIO()):
+        auto = hls4ml.converters.convert_from_keras_model(
+            model,
+            hls_config=hc,
+            output_dir=str(r.run_dir / "auto_prj"),
+            backend="Vitis",
+            io_type="io_parallel",
+        )
+        auto.compile()
+        _, traces = auto.trace(X)
+    auto_logits = np.asarray(traces["output"]).reshape(logits.shape)
+    auto_error = np.abs(auto_logits - logits).max()
+    auto_agreement = np.mean(auto_logits.argmax(1) == logits.argmax(1))
+    ours = r.project.csim.logits[:500]
+    assert np.abs(ours - logits).max() * 5 < auto_error
+    assert np.mean(ours.argmax(1) == logits.argmax(1)) > auto_agreement
