@@ -39,6 +39,12 @@ def _write(tmp_path, text):
         ("name: 'a b'\n", "name"),
         ("- just\n- a list\n", "mapping"),
         ("name: [unclosed\n", "not valid YAML"),
+        ("name: x\nhls: {recurrent: {state: float}}\n", "hls.recurrent.state"),
+        ("name: x\nhls: {recurrent: {table_size: 3000}}\n", "power of two"),
+        ("name: x\ndata: {sequence_features: [pt_rel, charge]}\n", "unknown sequence features ['charge']"),
+        ("name: x\ndata: {image_size: 2}\n", "data.image_size"),
+        ("name: x\nmodel: {cell: lstm}\n", "model.cell"),
+        ("name: x\nmodel: {filters: []}\n", "at least one conv block"),
     ],
 )
 def test_bad_config_messages(tmp_path, text, message):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import tensorflow as tf
 from conftest import grid_inputs, make_qkeras_dense
 
-from triggernn.errors import ConfigError, HLSError
+from triggernn.errors import ConfigError, HLSError, InputError
 from triggernn.hls import emit, emulate, project_digest
 from triggernn.hls.config import logits_layer
 
@@ -129,3 +131,28 @@ def test_digest_masks_every_stamp_form(tmp_path, stamp):
         return project_digest(folder)
 
     assert write(tmp_path / "a", stamp) == write(tmp_path / "b", "0badcafe")
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        (np.zeros((10, 15), np.float32), "shape (16,)"),
+        (np.zeros((10, 4, 4), np.float32), "shape (16,)"),
+        (np.array([["a"] * 16]), "must be numbers"),
+        (np.full((3, 16), np.nan, np.float32), "NaN or infinite"),
+        (np.zeros((0, 16), np.float32), "no events"),
+    ],
+)
+def test_bad_inputs_are_refused_before_anything_is_written(small_cfg, tmp_path, inputs, message):
+    model = make_qkeras_dense(small_cfg)
+    with pytest.raises(InputError, match=re.escape(message)):
+        emit(model, small_cfg, tmp_path / "prj", csim_inputs=inputs)
+    assert not list(tmp_path.iterdir())
+
+
+def test_predict_refuses_bad_inputs_after_emit(small_cfg, tmp_path):
+    project = emit(make_qkeras_dense(small_cfg), small_cfg, tmp_path / "prj")
+    with pytest.raises(InputError, match="shape"):
+        project.predict(np.zeros((2, 17), np.float32))
+    one = project.predict(grid_inputs(1)[0])  # a single event without the batch axis is fine
+    assert one.outputs.shape == (1, 5)

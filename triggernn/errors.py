@@ -7,7 +7,7 @@ CLI can print it without a traceback.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "HLSError", "ModelError", "TriggerNNError", "VerificationError"]
+__all__ = ["ConfigError", "HLSError", "InputError", "ModelError", "TriggerNNError", "VerificationError"]
 
 
 class TriggerNNError(Exception):
@@ -20,6 +20,10 @@ class ConfigError(TriggerNNError, ValueError):
 
 class ModelError(TriggerNNError, ValueError):
     """A Keras model has a layer or option triggernn cannot quantize or compile."""
+
+
+class InputError(TriggerNNError, ValueError):
+    """Input arrays of the wrong shape or dtype, empty, or with NaN/inf values."""
 
 
 class HLSError(TriggerNNError, RuntimeError):

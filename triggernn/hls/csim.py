@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CSimResult", "emulate", "run_csim"]
+from ..errors import InputError
+
+__all__ = ["CSimResult", "check_inputs", "emulate", "run_csim"]
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +35,37 @@ class CSimResult:
         return len(self.outputs) / self.seconds if self.seconds > 0 else float("inf")
 
 
+def check_inputs(shape: tuple[int, ...], X, what: str = "inputs") -> np.ndarray:
+    """``X`` as a contiguous float32 array of events of ``shape``, or an :class:`InputError` that says what is
+    wrong (the C++ would otherwise read past the array or silently take garbage)."""
+    shape = tuple(int(d) for d in shape)
+    arr = np.asarray(X)
+    if arr.dtype.kind not in "biuf":
+        raise InputError(f"{what} must be numbers, got an array of dtype {arr.dtype}: convert them to float32")
+    if arr.ndim == len(shape):  # a single event
+        arr = arr[None]
+    if arr.shape[1:] != shape and not (arr.ndim == 2 and arr.shape[1] == int(np.prod(shape))):
+        raise InputError(
+            f"the firmware takes events of shape {shape}, got {what} of shape {arr.shape}: pass (n_events, "
+            f"{', '.join(map(str, shape))})"
+        )
+    if len(arr) == 0:
+        raise InputError(f"no events in {what}: pass at least one")
+    if not np.all(np.isfinite(arr)):
+        raise InputError(
+            f"{int(np.sum(~np.isfinite(arr)))} values of {what} are NaN or infinite: the firmware cannot represent "
+            "them; clean or clip the inputs first"
+        )
+    return np.ascontiguousarray(arr, dtype=np.float32)
+
+
 def run_csim(hls_model, X: np.ndarray, logits_layer: str | None = None) -> CSimResult:
     """Run ``hls_model`` (compiled) on ``X``, one event at a time as hls4ml's bridge does.
 
     With ``logits_layer`` the model is run with hls4ml's tracing (the layer must have ``Trace: True`` in
     its config) so the logits come from the same pass as the outputs.
     """
-    X = np.ascontiguousarray(X, dtype=np.float32)
+    X = check_inputs(hls_model.get_input_variables()[0].shape, X)
     out_shape = (len(X), *tuple(int(d) for d in hls_model.get_output_variables()[0].shape))
     t0 = time.perf_counter()
     logits = None

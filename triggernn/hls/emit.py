@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import HLSError
+from ..errors import HLSError, InputError
 from ..quantize import FixedSpec
 from .config import logits_layer, make_hls_config
-from .csim import CSimResult, run_csim
+from .csim import CSimResult, check_inputs, run_csim
 from .recurrent import check_recurrent, with_quantized_weights
 from .testbench import write_tb_data
 
@@ -118,6 +118,16 @@ def emit(
     import hls4ml
 
     check_supported(model)
+    in_shape = tuple(int(d) for d in model.input_shape[1:])
+    if csim_inputs is not None:
+        csim_inputs = check_inputs(in_shape, csim_inputs, "csim_inputs")
+    if tb_inputs is not None:
+        tb_inputs = check_inputs(in_shape, tb_inputs, "tb_inputs")
+        if tb_outputs is not None and len(tb_outputs) != len(tb_inputs):
+            raise InputError(
+                f"tb_outputs has {len(tb_outputs)} events but tb_inputs {len(tb_inputs)}: pass the model's "
+                "outputs for exactly the testbench inputs"
+            )
     model = with_quantized_weights(model)
     final = Path(output_dir).absolute()
     final.parent.mkdir(parents=True, exist_ok=True)
