@@ -46,3 +46,18 @@ def test_every_config_is_covered():
     families = {load_config(p).model.family for p in CONFIGS}
     assert {"jet_dense", "jet_cnn", "jet_gru"} <= families
     assert families <= set(available_models())
+
+
+def test_runs_compared_side_by_side(config_run, tmp_path, capsys):
+    from triggernn.cli import main
+
+    runs = [config_run(load_config(p).name) for p in CONFIGS]
+    assert main(["compare", *[str(r.run_dir) for r in runs], "--out", str(tmp_path)]) == 0
+    table = (tmp_path / "comparison.md").read_text()
+    for r in runs:
+        row = next(line for line in table.splitlines() if line.startswith(f"| {r.config.name} |"))
+        assert f"| {r.verification.bit_exact_fraction:.2%} |" in row
+        assert f"| {r.verification.metrics['csim'].accuracy:.4f} |" in row
+    assert (tmp_path / "comparison.html").stat().st_size > 0
+    assert main(["compare", str(tmp_path)]) == 2  # not a run folder
+    assert "no metrics.json" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""``triggernn <verb>``: run, verify, check, data generate, data info."""
+"""``triggernn <verb>``: run, verify, compare, check, data generate, data info."""
 
 from __future__ import annotations
 
@@ -103,6 +103,15 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .report.compare import compare_runs
+
+    paths = compare_runs(args.runs, args.out)
+    print(paths["markdown"].read_text())
+    print(f"wrote {paths['markdown']} and {paths['html']}")
+    return 0
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from .config import load_config
 
@@ -148,6 +157,15 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--runs", default="runs", help="where `triggernn run` saved models (runs/<name>/)")
     v.add_argument("--out", type=Path, default=None, help="report folder (default runs/<name>/verify)")
     v.set_defaults(func=_cmd_verify)
+
+    cmp = sub.add_parser(
+        "compare", help="several runs side by side (verification and physics), from metrics.json"
+    )
+    cmp.add_argument("runs", nargs="+", type=Path, help="run folders, e.g. runs/jet_dense runs/jet_gru")
+    cmp.add_argument(
+        "--out", type=Path, default=Path("runs"), help="where comparison.md/html go (default runs/)"
+    )
+    cmp.set_defaults(func=_cmd_compare)
 
     c = sub.add_parser("check", help="validate config files")
     c.add_argument("configs", nargs="+", type=Path)

@@ -41,7 +41,9 @@ def check_inputs(shape: tuple[int, ...], X, what: str = "inputs") -> np.ndarray:
     shape = tuple(int(d) for d in shape)
     arr = np.asarray(X)
     if arr.dtype.kind not in "biuf":
-        raise InputError(f"{what} must be numbers, got an array of dtype {arr.dtype}: convert them to float32")
+        raise InputError(
+            f"{what} must be numbers, got an array of dtype {arr.dtype}: convert them to float32"
+        )
     if arr.ndim == len(shape):  # a single event
         arr = arr[None]
     if arr.shape[1:] != shape and not (arr.ndim == 2 and arr.shape[1] == int(np.prod(shape))):

@@ -27,7 +27,9 @@ def find_chromium() -> str | None:
     return None
 
 
-def screenshot(html: str | os.PathLike, png: str | os.PathLike, *, width: int = 1200, height: int = 2600) -> Path:
+def screenshot(
+    html: str | os.PathLike, png: str | os.PathLike, *, width: int = 1200, height: int = 2600
+) -> Path:
     """Render ``html`` (a local file) in headless Chromium and write a ``width`` x ``height`` PNG to ``png``."""
     exe = find_chromium()
     if exe is None:
@@ -57,5 +59,7 @@ def screenshot(html: str | os.PathLike, png: str | os.PathLike, *, width: int = 
         ]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     if proc.returncode != 0 or not png.is_file():
-        raise TriggerNNError(f"Chromium could not render {html} (exit {proc.returncode}): {proc.stderr[-1500:]}")
+        raise TriggerNNError(
+            f"Chromium could not render {html} (exit {proc.returncode}): {proc.stderr[-1500:]}"
+        )
     return png

@@ -1,0 +1,74 @@
+"""Several runs side by side: ``triggernn compare runs/jet_dense runs/jet_cnn runs/jet_gru``.
+
+Reads each run's ``metrics.json`` and writes ``comparison.md`` / ``comparison.html``: one row per model with
+its verification (bit-exact fraction, argmax agreement, largest logit error) and the C-simulated physics
+(accuracy, AUC per class, background rejection at 50% signal efficiency for top and W).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ..errors import TriggerNNError
+from .write import _html_table, _md_table
+
+__all__ = ["compare_runs"]
+
+
+def _load(run_dir: Path) -> dict:
+    path = run_dir / "metrics.json"
+    if not path.is_file():
+        raise TriggerNNError(f"'{run_dir}' has no metrics.json: pass run folders written by `triggernn run`")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise TriggerNNError(f"{path} is not valid JSON ({err}): run `triggernn run` for it again") from None
+
+
+def compare_runs(run_dirs: list[str | os.PathLike], out_dir: str | os.PathLike) -> dict[str, Path]:
+    """Write ``comparison.md`` and ``comparison.html`` for ``run_dirs`` into ``out_dir``; returns their paths."""
+    runs = [(Path(d), _load(Path(d))) for d in run_dirs]
+    if not runs:
+        raise TriggerNNError("no runs to compare: pass one or more run folders, e.g. runs/jet_dense")
+    classes = list(runs[0][1]["verification"]["metrics"]["csim"]["auc"])
+    header = [
+        "Model",
+        "Family",
+        "Verdict",
+        "Bit-exact",
+        "Argmax agreement",
+        "Largest logit error",
+        "Accuracy (C sim)",
+        *[f"AUC {c}" for c in classes],
+        *[f"Rej@50% {c}" for c in ("t", "w") if c in classes],
+    ]
+    rows = []
+    for run_dir, m in runs:
+        v = m["verification"]
+        csim = v["metrics"]["csim"]
+        rows.append(
+            [
+                run_dir.name,
+                m.get("config", {}).get("model", {}).get("family", "?"),
+                "PASS" if v["passed"] else "FAIL",
+                f"{v['bit_exact_fraction']:.2%}",
+                f"{v['output_argmax_agreement']:.2%}",
+                "n/a" if v.get("max_abs_error") is None else f"{v['max_abs_error']:.3g}",
+                f"{csim['accuracy']:.4f}",
+                *[f"{csim['auc'].get(c, float('nan')):.3f}" for c in classes],
+                *[f"{csim['rejection_at_50'].get(c, float('nan')):.1f}" for c in ("t", "w") if c in classes],
+            ]
+        )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    title = "triggernn: models side by side (C-simulated firmware on each run's test set)"
+    (out / "comparison.md").write_text(f"# {title}\n\n{_md_table(header, rows)}\n")
+    (out / "comparison.html").write_text(
+        "<!doctype html><html><head><meta charset='utf-8'><title>triggernn comparison</title><style>"
+        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #bbb;"
+        f"padding:4px 8px}}th{{background:#eef}}</style></head><body><h1>{title}</h1>"
+        f"{_html_table(header, rows)}</body></html>\n"
+    )
+    return {"markdown": out / "comparison.md", "html": out / "comparison.html"}
