@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CONFIG ?= configs/jet_dense.yaml
 PYTEST_ARGS ?=
 
-.PHONY: run test lint install browser clean
+.PHONY: run test lint install browser fashion-mnist clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,15 @@ browser:
 	      { apt-get update -qq >/dev/null 2>&1 && \
 	        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; }; } ; } || \
 	  echo "note: Chromium not installed (need root + apt); the report screenshot test will be skipped"
+
+# Fashion-MNIST (70,000 images) for configs/fashion_mnist_dense.yaml: Debian's package, when we may (root + apt).
+fashion-mnist:
+	@[ -d /usr/share/datasets/fashion-mnist ] || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 || \
+	      { apt-get update -qq >/dev/null 2>&1 && \
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1; }; } ; } || \
+	  echo "note: Fashion-MNIST not installed (need root + apt, or set data.path to its IDX files)"
 
 lint: install
 	$(BIN)/ruff check .

@@ -89,7 +89,12 @@ class QuantConfig(_Strict):
 
 
 class DataConfig(_Strict):
+    """``source``: "embedded" (the shipped jets), the path of a jet file, or an image dataset: "mnist",
+    "fashion_mnist", "sklearn_digits" (``path`` then optionally points at a full copy; see docs/lecture.md)."""
+
     source: str = "embedded"
+    path: str | None = None
+    max_events: int | None = Field(default=None, ge=50)
     representation: Literal["features", "images", "sequences"] = "features"
     max_jets: int | None = Field(default=None, ge=50)
     seed: int = 42
@@ -125,6 +130,7 @@ class ModelConfig(_Strict):
     hidden: tuple[int, ...] = (64, 32, 32)
     activation: Literal["relu", "linear"] = "relu"
     l1: float = Field(default=1e-4, ge=0)
+    dropout: float = Field(default=0.0, ge=0, lt=1)
     softmax: bool = True
     filters: tuple[int, ...] = (8, 8)
     kernel_size: int = Field(default=3, ge=1, le=11)
