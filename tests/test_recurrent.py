@@ -104,7 +104,7 @@ def test_lstm_is_refused_with_the_alternative():
         check_recurrent(model)
 
 
-def test_recipe_beats_hls4mls_automatic_config(config_run):
+def test_recipe_beats_hls4mls_automatic_config(config_run, tmp_path):
     """The trained jet_gru meets its contract, and hls4ml's automatic config of the same model does not."""
     import hls4ml
 
@@ -112,9 +112,7 @@ def test_recipe_beats_hls4mls_automatic_config(config_run):
     v = r.verification
     assert v.logit_argmax_agreement >= 0.998
     assert v.max_abs_error < 0.05
-    from triggernn.pipeline import prepare_data
-
-    X = prepare_data(r.config)[1]["X_test"][:500]
+    X = r.X_test[:500]
     model = r.qkeras_model
     logits = tf.keras.Model(model.inputs, model.get_layer("output").output).predict(X, verbose=0)
     hc = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vitis")
@@ -123,7 +121,7 @@ def test_recipe_beats_hls4mls_automatic_config(config_run):
         auto = hls4ml.converters.convert_from_keras_model(
             model,
             hls_config=hc,
-            output_dir=str(r.run_dir / "auto_prj"),
+            output_dir=str(tmp_path / "auto_prj"),
             backend="Vitis",
             io_type="io_parallel",
         )
@@ -135,3 +133,33 @@ def test_recipe_beats_hls4mls_automatic_config(config_run):
     ours = r.project.csim.logits[:500]
     assert np.abs(ours - logits).max() * 5 < auto_error
     assert np.mean(ours.argmax(1) == logits.argmax(1)) > auto_agreement
+
+
+def _qsimple_rnn(**kw):
+    qk = import_qkeras()
+    inp = tf.keras.Input((6, 2), name="features")
+    q = dict(kernel_quantizer=qkeras_bits(8, 0), recurrent_quantizer=qkeras_bits(8, 0), bias_quantizer=qkeras_bits(8, 0))  # fmt: skip
+    x = qk.QSimpleRNN(5, name="rnn", **q, **kw)(inp)
+    return tf.keras.Model(inp, x if kw.get("return_sequences") else qk.QDense(3, name="out", kernel_quantizer=qkeras_bits(8, 0), bias_quantizer=qkeras_bits(8, 0))(x))  # fmt: skip
+
+
+def test_simple_rnn_compiles_and_agrees(tmp_path):
+    """hls4ml 1.3.0's Vivado/Vitis backends emit nothing for a SimpleRNN; triggernn's template computes it."""
+    tf.keras.utils.set_random_seed(3)
+    model = _qsimple_rnn(activation="tanh")
+    X = np.round(np.random.default_rng(0).uniform(-1, 1, size=(300, 6, 2)) * 1024).astype(np.float32) / 1024
+    cfg = load_config({"name": "srnn", "hls": {"tb_events": 20}})
+    project = emit(model, cfg, tmp_path / "srnn", csim_inputs=X, tb_inputs=X[:20])
+    cpp = (project.path / "firmware" / "myproject.cpp").read_text()
+    assert "nnet::simple_rnn_stack<" in cpp
+    assert (project.path / "firmware" / "nnet_utils" / "nnet_simple_rnn.h").is_file()
+    keras = model.predict(X, verbose=0)
+    assert np.max(np.abs(project.csim.outputs - keras)) < 0.01
+    assert np.std(keras) > 0.05  # the comparison is not between two constants
+
+
+def test_simple_rnn_forms_we_cannot_compile_are_refused():
+    with pytest.raises(HLSError, match="return_sequences"):
+        check_recurrent(_qsimple_rnn(activation="tanh", return_sequences=True))
+    with pytest.raises(HLSError, match="activation"):
+        check_recurrent(_qsimple_rnn(activation="relu"))

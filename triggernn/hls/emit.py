@@ -27,7 +27,7 @@ from .csim import CSimResult, check_inputs, run_csim
 from .recurrent import check_recurrent, with_quantized_weights
 from .testbench import write_tb_data
 
-__all__ = ["HLSProject", "check_supported", "emit", "project_digest"]
+__all__ = ["SKIPPED_LAYERS", "HLSProject", "check_supported", "emit", "project_digest"]
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +63,15 @@ class HLSProject:
         return run_csim(self.hls_model, X, None)
 
 
+#: Layers hls4ml 1.3.0's Keras 2 converter drops, since they do nothing at inference (``skip_layers``).
+SKIPPED_LAYERS = ("Dropout",)
+
+
 def check_supported(model) -> None:
     """Refuse, before hls4ml is called, a Keras model with a layer hls4ml 1.3.0 cannot convert."""
     from hls4ml.converters import get_supported_keras_layers
 
-    supported = set(get_supported_keras_layers())
+    supported = set(get_supported_keras_layers()) | set(SKIPPED_LAYERS)
     for layer in model.layers:
         kind = layer.__class__.__name__
         if kind not in supported:
@@ -117,7 +121,10 @@ def emit(
     """
     import hls4ml
 
+    from .simple_rnn import register as register_simple_rnn
+
     check_supported(model)
+    register_simple_rnn()
     in_shape = tuple(int(d) for d in model.input_shape[1:])
     if csim_inputs is not None:
         csim_inputs = check_inputs(in_shape, csim_inputs, "csim_inputs")

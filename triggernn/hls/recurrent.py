@@ -30,7 +30,12 @@ __all__ = [
 ]
 
 RECURRENT_KINDS = ("QGRU", "QLSTM", "GRU", "LSTM", "QSimpleRNN", "SimpleRNN")
-_SUPPORTED = ("QGRU", "GRU")
+_SUPPORTED = (
+    "QGRU",
+    "GRU",
+    "QSimpleRNN",
+    "SimpleRNN",
+)  # SimpleRNN through triggernn's template (simple_rnn.py)
 
 
 def recurrent_layers(model) -> list:
@@ -45,19 +50,27 @@ def check_recurrent(model) -> None:
         where = f"layer '{layer.name}' ({kind})"
         if kind not in _SUPPORTED:
             raise HLSError(
-                f"{where}: triggernn compiles GRU/QGRU recurrent layers only (hls4ml 1.3.0's LSTM/SimpleRNN "
+                f"{where}: triggernn compiles GRU and SimpleRNN recurrent layers only (hls4ml 1.3.0's LSTM "
                 "did not agree with Keras or did not compile in our tests): use a QGRU"
             )
-        if conf.get("reset_after") is False:
+        gru = "GRU" in kind
+        if gru and conf.get("reset_after") is False:
             raise HLSError(
                 f"{where} has reset_after=False, but hls4ml's GRU always computes the reset-after form and would "
                 "silently disagree: build it with reset_after=True"
             )
         if not conf.get("use_bias", True):
-            raise HLSError(f"{where} has use_bias=False, which hls4ml's GRU does not support: use_bias=True")
+            raise HLSError(
+                f"{where} has use_bias=False, which hls4ml's recurrent layers do not support: use_bias=True"
+            )
         if conf.get("return_sequences"):
             raise HLSError(f"{where} returns sequences: triggernn supports return_sequences=False only")
-        for key, allowed in (("activation", "tanh"), ("recurrent_activation", "sigmoid")):
+        checks = (
+            (("activation", "tanh"), ("recurrent_activation", "sigmoid"))
+            if gru
+            else (("activation", "tanh"),)
+        )
+        for key, allowed in checks:
             value = conf.get(key)
             if isinstance(value, dict):  # a serialized QKeras quantizer, e.g. quantized_tanh
                 value = value.get("class_name", value)
