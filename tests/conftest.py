@@ -41,6 +41,9 @@ def grid_inputs(n: int, n_in: int = 16, seed: int = 1, scale: float = 1.5) -> np
 
 ROOT = Path(__file__).parents[1]
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
+#: Configs whose full run takes minutes (60k training images, 10k C-simulated events): marked slow.
+SLOW_CONFIGS = {"fashion_mnist_dense"}
+FAST_CONFIGS = [p for p in CONFIGS if p.stem not in SLOW_CONFIGS]
 #: What CI changes in a shipped config: only the testbench size. Training on the embedded 10k jets takes
 #: seconds per model, so CI checks exactly the configs users run (about 30 s each, most of it hls4ml).
 CI_OVERRIDES = {"hls": {"tb_events": 100}}

@@ -10,12 +10,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import CONFIGS
+from conftest import CONFIGS, FAST_CONFIGS, SLOW_CONFIGS
 
 from triggernn.config import load_config
 
 
-@pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
+@pytest.mark.parametrize(
+    "path",
+    [pytest.param(p, marks=pytest.mark.slow) if p.stem in SLOW_CONFIGS else p for p in CONFIGS],
+    ids=[p.stem for p in CONFIGS],
+)
 def test_config_compiles_and_verifies(path, config_run):
     cfg = load_config(path)
     r = config_run(cfg.name)
@@ -28,8 +32,8 @@ def test_config_compiles_and_verifies(path, config_run):
         assert v.max_abs_error <= cfg.verify.max_abs_error
     assert v.output_argmax_agreement >= cfg.verify.min_argmax_agreement
     assert v.testbench_exact_fraction == 1.0
-    # the model learned: well above the 20% of guessing among five balanced classes
-    assert v.metrics["qkeras"].accuracy > 0.35
+    # the model learned: well above guessing among its balanced classes (20% for jets, 10% for digits)
+    assert v.metrics["qkeras"].accuracy > 2 / len(r.verification.metrics["qkeras"].auc)
     # the report states the figures it was judged on
     metrics = json.loads((r.run_dir / "metrics.json").read_text())
     assert metrics["verification"]["bit_exact_fraction"] == v.bit_exact_fraction
@@ -44,14 +48,14 @@ def test_every_config_is_covered():
     from triggernn.models import available_models
 
     families = {load_config(p).model.family for p in CONFIGS}
-    assert {"jet_dense", "jet_cnn", "jet_gru"} <= families
+    assert {"jet_dense", "jet_cnn", "jet_gru", "dense", "cnn"} <= families
     assert families <= set(available_models())
 
 
 def test_runs_compared_side_by_side(config_run, tmp_path, capsys):
     from triggernn.cli import main
 
-    runs = [config_run(load_config(p).name) for p in CONFIGS]
+    runs = [config_run(load_config(p).name) for p in FAST_CONFIGS]
     assert main(["compare", *[str(r.run_dir) for r in runs], "--out", str(tmp_path)]) == 0
     table = (tmp_path / "comparison.md").read_text()
     for r in runs:

@@ -22,7 +22,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.max_jets is not None:
         cfg = cfg.with_overrides(data={"max_jets": args.max_jets})
     result = run(cfg, run_root=args.runs, project_root=args.projects, progress=not args.quiet)
+    print("\n" + (result.run_dir / "model_summary.txt").read_text().rstrip())
     _summary(cfg.name, result.verification, result.project.path, result.run_dir / "report.html")
+    print(f"data           {result.data_source}")
     print(
         "time per stage "
         + ", ".join(f"{k} {s:.1f}s" for k, s in result.timings.items())
@@ -112,6 +114,22 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_lecture(args: argparse.Namespace) -> int:
+    from .lecture import EXAMPLES, load_example, run_example
+
+    names = list(EXAMPLES) if args.example == "all" else [args.example]
+    ok = True
+    for name in names:
+        cfg = load_example(name)
+        result, lines = run_example(cfg, args.out, args.projects)
+        passed = getattr(result, "passed", True)
+        ok &= passed
+        print(f"\n== lecture: {cfg.example} ({cfg.name}){'' if passed else ': FAIL'}")
+        print("\n".join(lines))
+        print(f"plot           {result.plot}")
+    return 0 if ok else 1
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from .config import load_config
 
@@ -166,6 +184,16 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=Path("runs"), help="where comparison.md/html go (default runs/)"
     )
     cmp.set_defaults(func=_cmd_compare)
+
+    lec = sub.add_parser(
+        "lecture",
+        help="the lecture's introductory examples: gates, gradients, approximation, rnn, or all "
+        "(MNIST: `triggernn run configs/mnist_dense.yaml`)",
+    )
+    lec.add_argument("example", help="gates | gradients | approximation | rnn | all, or a YAML config path")
+    lec.add_argument("--out", default="runs/lecture", help="where plots and result.json go (<out>/<name>/)")
+    lec.add_argument("--projects", default="hls_projects/lecture", help="where the compiled projects go")
+    lec.set_defaults(func=_cmd_lecture)
 
     c = sub.add_parser("check", help="validate config files")
     c.add_argument("configs", nargs="+", type=Path)

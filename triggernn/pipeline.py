@@ -46,6 +46,9 @@ class RunResult:
     verification: VerificationResult
     run_dir: Path
     timings: dict[str, float] = field(default_factory=dict)
+    data_source: str = ""
+    X_test: np.ndarray | None = None
+    """The test inputs on the firmware's input grid (what was C-simulated)."""
 
 
 @contextlib.contextmanager
@@ -60,28 +63,42 @@ def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
 def prepare_data(cfg: RunConfig):
     """Load the dataset of ``cfg.data`` and put every input on the firmware's input grid (``quantization.input``)."""
     from .data import load_jets
+    from .data.digits import DIGIT_SOURCES, load_digits
 
     d = cfg.data
-    ds = load_jets(
-        None if d.source == "embedded" else d.source,
-        d.representation,
-        fractions=d.fractions,
-        seed=d.seed,
-        max_jets=d.max_jets,
-        image_size=d.image_size,
-        sequence_length=d.sequence_length,
-        sequence_features=d.sequence_features,
-    )
+    if d.source in DIGIT_SOURCES:
+        ds = load_digits(
+            d.source,
+            d.representation,
+            path=d.path,
+            fractions=d.fractions,
+            seed=d.seed,
+            max_events=d.max_events,
+        )
+    else:
+        ds = load_jets(
+            None if d.source == "embedded" else d.source,
+            d.representation,
+            fractions=d.fractions,
+            seed=d.seed,
+            max_jets=d.max_jets,
+            image_size=d.image_size,
+            sequence_length=d.sequence_length,
+            sequence_features=d.sequence_features,
+        )
     spec = cfg.quantization.input_type
     grid = {k: to_fixed_grid(getattr(ds, k), spec) for k in ("X_train", "X_val", "X_test")}
     return ds, grid
 
 
-def _logits_model(model):
+def _logits_and_outputs(model):
+    """``(name of the logits layer or None, a model giving [logits, outputs] in one pass)``."""
     import tensorflow as tf
 
     name = logits_layer(model)
-    return name, (tf.keras.Model(model.inputs, model.get_layer(name).output) if name else model)
+    if name is None:
+        return None, tf.keras.Model(model.inputs, [model.output, model.output])
+    return name, tf.keras.Model(model.inputs, [model.get_layer(name).output, model.output])
 
 
 @dataclass
@@ -98,14 +115,15 @@ class KerasOutputs:
 def keras_outputs(qkeras_model, X: dict[str, np.ndarray], float_model=None) -> KerasOutputs:
     """QKeras outputs and logits on ``X["X_test"]``, the float outputs, and the largest logit spread on
     ``X["X_train"]`` (calibration for the softmax tables)."""
-    layer, qlogits_model = _logits_model(qkeras_model)
-    train_logits = qlogits_model.predict(X["X_train"], batch_size=4096, verbose=0)
+    layer, both = _logits_and_outputs(qkeras_model)
+    train_logits, _ = both.predict(X["X_train"], batch_size=4096, verbose=0)
+    test_logits, test_out = both.predict(X["X_test"], batch_size=4096, verbose=0)
     return KerasOutputs(
         float_out=None
         if float_model is None
         else float_model.predict(X["X_test"], batch_size=4096, verbose=0),
-        qkeras_out=qkeras_model.predict(X["X_test"], batch_size=4096, verbose=0),
-        qkeras_logits=qlogits_model.predict(X["X_test"], batch_size=4096, verbose=0),
+        qkeras_out=test_out,
+        qkeras_logits=test_logits,
         compared_layer=layer or qkeras_model.layers[-1].name,
         spread=float(np.max(train_logits.max(1, keepdims=True) - train_logits)),
     )
@@ -281,7 +299,25 @@ def run(
         project_dir=cfg.project_dir(project_root),
         timings=timings,
     )
+    _write_summary(models["qkeras"], run_dir / "model_summary.txt")
     models["float"].save(run_dir / "float_model.h5")
     models["qkeras"].save(run_dir / "qkeras_model.h5")
     write_run_report(run_dir, cfg, ds, X, models["qkeras"], project, verification, keras, timings)
-    return RunResult(cfg, models["float"], models["qkeras"], project, verification, run_dir, timings)
+    return RunResult(
+        cfg,
+        models["float"],
+        models["qkeras"],
+        project,
+        verification,
+        run_dir,
+        timings,
+        ds.source,
+        X["X_test"],
+    )
+
+
+def _write_summary(model, path: Path) -> None:
+    """Keras' layer-by-layer summary (shapes, parameter counts) as text."""
+    lines: list[str] = []
+    model.summary(print_fn=lines.append, line_length=80)
+    path.write_text("\n".join(lines) + "\n")

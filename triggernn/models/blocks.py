@@ -58,13 +58,15 @@ def conv2d(x, cfg, name: str, filters: int, quantized: bool):
 
 
 def head(x, cfg, n_classes: int, quantized: bool, *, start: int = 1):
-    """Dense layers ``fc<start>, relu<start>, ...`` of widths ``cfg.model.hidden``, then ``output`` and
-    (if ``cfg.model.softmax``) ``softmax``."""
+    """Dense layers ``fc<start>, relu<start>[, drop<start>], ...`` of widths ``cfg.model.hidden``, then
+    ``output`` and (if ``cfg.model.softmax``) ``softmax``."""
     import tensorflow as tf
 
     for i, width in enumerate(cfg.model.hidden, start=start):
         x = dense(x, cfg, f"fc{i}", width, quantized)
         x = activation(x, cfg, f"relu{i}", quantized, weights_of=f"fc{i}")
+        if cfg.model.dropout > 0:  # inactive at inference: hls4ml drops it from the firmware
+            x = tf.keras.layers.Dropout(cfg.model.dropout, name=f"drop{i}")(x)
     x = dense(x, cfg, "output", n_classes, quantized)
     if cfg.model.softmax:
         x = tf.keras.layers.Activation("softmax", name="softmax")(x)

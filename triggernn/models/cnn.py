@@ -12,6 +12,7 @@ from .registry import register_model
 
 
 @register_model("jet_cnn")
+@register_model("cnn")
 def build_cnn(cfg, *, input_shape: tuple[int, ...], n_classes: int, quantized: bool):
     """``conv<i>, crelu<i>, pool<i>`` per entry of ``cfg.model.filters``, ``flatten``, then the dense head."""
     import tensorflow as tf

@@ -7,6 +7,7 @@ from .registry import register_model
 
 
 @register_model("jet_dense")
+@register_model("dense")
 def build_dense(cfg, *, input_shape: tuple[int, ...], n_classes: int, quantized: bool):
     """A multilayer perceptron ``fc1, relu1, ..., output[, softmax]``.
 

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from ..errors import TriggerNNError
-from .write import _html_table, _md_table
+from .tables import html_table, md_table
 
 __all__ = ["compare_runs"]
 
@@ -64,11 +64,11 @@ def compare_runs(run_dirs: list[str | os.PathLike], out_dir: str | os.PathLike) 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     title = "triggernn: models side by side (C-simulated firmware on each run's test set)"
-    (out / "comparison.md").write_text(f"# {title}\n\n{_md_table(header, rows)}\n")
+    (out / "comparison.md").write_text(f"# {title}\n\n{md_table(header, rows)}\n")
     (out / "comparison.html").write_text(
         "<!doctype html><html><head><meta charset='utf-8'><title>triggernn comparison</title><style>"
         "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #bbb;"
         f"padding:4px 8px}}th{{background:#eef}}</style></head><body><h1>{title}</h1>"
-        f"{_html_table(header, rows)}</body></html>\n"
+        f"{html_table(header, rows)}</body></html>\n"
     )
     return {"markdown": out / "comparison.md", "html": out / "comparison.html"}

@@ -8,6 +8,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from .tables import html_table, md_table
+
 __all__ = ["write_report"]
 
 
@@ -66,18 +68,6 @@ def _metric_rows(v: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
-
-
-def _html_table(header: list[str], rows: list[list[str]]) -> str:
-    th = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
-
-
 def write_report(
     out_dir: Path,
     title: str,
@@ -105,20 +95,20 @@ def write_report(
         "",
         "## Verification",
         "",
-        _md_table(["Check", "Value"], [list(r) for r in summary]),
+        md_table(["Check", "Value"], [list(r) for r in summary]),
         "",
         "## Physics metrics (test set)",
         "",
-        _md_table(header, rows),
+        md_table(header, rows),
         "",
         "## Run",
         "",
-        _md_table(["Item", "Value"], info),
+        md_table(["Item", "Value"], info),
         "",
     ]
     md += [f"![{name}]({p.name})\n" for name, p in plots.items()]
-    md += ["## Layer ranges (train + test data) against firmware types", "", _md_table(rheader, rrows), ""]
-    md += ["## Firmware types (hls4ml)", "", _md_table(["Layer", "Types"], types), ""]
+    md += ["## Layer ranges (train + test data) against firmware types", "", md_table(rheader, rrows), ""]
+    md += ["## Firmware types (hls4ml)", "", md_table(["Layer", "Types"], types), ""]
     (out_dir / "report.md").write_text("\n".join(md))
 
     css = (
@@ -131,17 +121,17 @@ def write_report(
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{css}</style></head><body>",
         f"<h1>{html.escape(title)}</h1><p class='{verdict}'>{verdict.upper()}</p>",
         "<h2>Verification</h2>",
-        _html_table(["Check", "Value"], [list(r) for r in summary]),
+        html_table(["Check", "Value"], [list(r) for r in summary]),
         "<h2>Physics metrics (test set)</h2>",
-        _html_table(header, rows),
+        html_table(header, rows),
         "<h2>Plots</h2>",
         *[f"<img src='{html.escape(p.name)}' alt='{html.escape(n)}'>" for n, p in plots.items()],
         "<h2>Layer ranges (train + test data) against firmware types</h2>",
-        _html_table(rheader, rrows),
+        html_table(rheader, rrows),
         "<h2>Run</h2>",
-        _html_table(["Item", "Value"], info),
+        html_table(["Item", "Value"], info),
         "<h2>Firmware types (hls4ml)</h2>",
-        _html_table(["Layer", "Types"], types),
+        html_table(["Layer", "Types"], types),
         "</body></html>",
     ]
     (out_dir / "report.html").write_text("\n".join(page))
