@@ -2,8 +2,10 @@
 
     python scripts/emit_hls.py                      # every config in configs/
     python scripts/emit_hls.py configs/jet_dense.yaml --epochs 5
+    python scripts/emit_hls.py my_model.h5 --data calib.npz --width 16 --out hls_projects/mine
 
-A thin wrapper around ``triggernn run``; exits non-zero if any config fails its verification.
+A thin wrapper around ``triggernn run`` (configs) and ``triggernn compile`` (a trained model file: every
+option of ``triggernn compile --help`` passes through); exits non-zero if any verification fails.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from triggernn.cli import main as triggernn_main
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and not argv[0].startswith("-") and not argv[0].endswith((".yaml", ".yml")):
+        return triggernn_main(["compile", *argv])  # a model file or SavedModel folder
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("configs", nargs="*", type=pathlib.Path)
     p.add_argument("--epochs", type=int, default=None)

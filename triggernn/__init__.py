@@ -7,6 +7,9 @@ The public API, in pipeline order::
     model = triggernn.build_model(cfg, (16,), 5, quantized=True)
     triggernn.train_model(model, cfg.train, X_train, y_train, X_val, y_val)
     project = triggernn.emit(model, cfg, "hls_projects/mine", csim_inputs=X_test)
+
+    # bring your own trained model: precision calibrated on data, emitted, verified, reported
+    result = triggernn.compile("my_model.h5", X_calibration, labels=y, name="mine")
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import os
 # TensorFlow's C++ logging drowns the progress output; users can still set their own level.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from .compiler import CompileResult
+from .compiler import compile_model as compile
 from .config import RunConfig, load_config
 from .errors import ConfigError, HLSError, TriggerNNError, VerificationError
 from .hls import HLSProject, emit, emulate, project_digest, run_csim, run_testbench
@@ -28,6 +33,7 @@ from .verify import VerificationResult, verify_outputs
 __version__ = "0.1.0"
 
 __all__ = [
+    "CompileResult",
     "ConfigError",
     "FixedSpec",
     "HLSError",
@@ -40,6 +46,7 @@ __all__ = [
     "__version__",
     "available_models",
     "build_model",
+    "compile",
     "emit",
     "emulate",
     "load_config",

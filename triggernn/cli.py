@@ -130,6 +130,40 @@ def _cmd_lecture(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _cmd_compile(args: argparse.Namespace) -> int:
+    from .compiler import compile_model
+
+    r = compile_model(
+        args.model,
+        args.data,
+        name=args.name or Path(args.model).stem,
+        width=args.width,
+        tolerance=args.tolerance,
+        headroom_bits=args.headroom,
+        input_range=tuple(args.input_range) if args.input_range else None,
+        weights=args.weights,
+        out=args.out,
+        run_root=args.runs,
+        io_type=args.io_type,
+        strategy=args.strategy,
+        reuse_factor=args.reuse_factor,
+        backend=args.backend,
+        compare_default=not args.no_default,
+    )
+    v = r.verification
+    _summary(r.run_dir.name, v, r.project.path, r.report)
+    print(f"precision      width {r.calibration.width} bits, headroom {r.calibration.headroom_bits} bit(s), "
+          f"input {r.calibration.input_type}; every type in the report")  # fmt: skip
+    if r.default:
+        print(
+            f"hls4ml default argmax agreement {r.default['argmax_agreement']:.4%}, largest output difference "
+            f"{r.default['max_abs_diff']:.3g} (same test events)"
+        )
+    for note in r.prepared.removed:
+        print(f"removed        {note} (inactive at inference)")
+    return 0 if v.passed else 1
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from .config import load_config
 
@@ -194,6 +228,36 @@ def _parser() -> argparse.ArgumentParser:
     lec.add_argument("--out", default="runs/lecture", help="where plots and result.json go (<out>/<name>/)")
     lec.add_argument("--projects", default="hls_projects/lecture", help="where the compiled projects go")
     lec.set_defaults(func=_cmd_lecture)
+
+    cp = sub.add_parser(
+        "compile",
+        help="bring your own model: calibrate its precision on data, emit, C-simulate and verify it",
+    )
+    cp.add_argument("model", type=Path, help="a Keras/QKeras model: .h5, .keras, SavedModel folder or .json")
+    cp.add_argument("--weights", type=Path, default=None, help="H5 weights for a .json architecture")
+    cp.add_argument(
+        "--data", type=Path, default=None, help="inputs (and labels): .npy, .npz (X, y) or jet .root"
+    )
+    cp.add_argument(
+        "--input-range", type=float, nargs=2, metavar=("LO", "HI"), help="no data: uniform inputs"
+    )
+    width = cp.add_mutually_exclusive_group()
+    width.add_argument("--width", type=int, default=None, help="bits per value (default 16)")
+    width.add_argument(
+        "--tolerance", type=float, default=None, help="largest argmax disagreement allowed; picks the width"
+    )
+    cp.add_argument(
+        "--headroom", type=int, default=1, help="integer bits above the observed range (default 1)"
+    )
+    cp.add_argument("--name", default=None, help="project/report name (default: the model file's stem)")
+    cp.add_argument("--out", type=Path, default=None, help="project folder (default hls_projects/<name>)")
+    cp.add_argument("--runs", default="runs", help="where the report goes (runs/<name>/)")
+    cp.add_argument("--io-type", default="io_parallel", choices=["io_parallel", "io_stream"])
+    cp.add_argument("--strategy", default="Latency", choices=["Latency", "Resource"])
+    cp.add_argument("--reuse-factor", type=int, default=1)
+    cp.add_argument("--backend", default="Vitis", choices=["Vitis", "Vivado"])
+    cp.add_argument("--no-default", action="store_true", help="skip measuring hls4ml's default configuration")
+    cp.set_defaults(func=_cmd_compile)
 
     c = sub.add_parser("check", help="validate config files")
     c.add_argument("configs", nargs="+", type=Path)

@@ -207,6 +207,8 @@ class HLSConfig(_Strict):
     tb_events: int = Field(default=1000, ge=1)
     softmax: SoftmaxConfig = SoftmaxConfig()
     recurrent: RecurrentConfig = RecurrentConfig()
+    activation_table_size: int | None = Field(default=None, ge=64, le=1 << 20)
+    """Entries of the sigmoid/tanh tables of Activation layers (hls4ml's default: 1,024)."""
     precision: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @field_validator("project_name")

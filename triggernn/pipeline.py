@@ -197,9 +197,13 @@ def write_run_report(
     keras: KerasOutputs,
     timings: dict[str, float],
     title: str | None = None,
+    *,
+    extra: dict | None = None,
+    tables: dict | None = None,
 ) -> Path:
     """Layer ranges against the firmware types, plots, ``report.md``/``report.html`` and ``metrics.json``
-    in ``run_dir``; returns the path of the HTML report."""
+    in ``run_dir``; returns the path of the HTML report. ``extra`` items go into metrics.json (and the run
+    table when scalar), ``tables`` (``{title: (header, rows)}``) become sections of the report."""
     from .report import plot_confusion, plot_residuals, plot_roc, write_report
 
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -239,6 +243,7 @@ def write_run_report(
             "softmax_max_spread": keras.spread,
             "timings_s": timings,
             "layer_ranges": [r.to_dict() for r in ranges],
+            **(extra or {}),
         }
         write_report(
             run_dir,
@@ -247,6 +252,7 @@ def write_run_report(
             extra,
             plots,
             project.layer_types,
+            tables,
         )
     return run_dir / "report.html"
 

@@ -73,6 +73,11 @@ def make_hls_config(model, cfg, *, softmax_spread: float | None = None) -> dict[
     for layer in recurrent_layers(model):
         recurrent_precisions(layers[layer.name], hls.recurrent)
 
+    if hls.activation_table_size is not None:
+        for layer in model.layers:
+            if layer.get_config().get("activation") in ("sigmoid", "tanh") and layer.name in layers:
+                layers[layer.name]["TableSize"] = hls.activation_table_size
+
     logits = logits_layer(model)
     if logits is not None:
         layers[logits]["Trace"] = True

@@ -75,8 +75,12 @@ def write_report(
     extra: dict[str, Any],
     plots: dict[str, Path],
     layer_types: dict[str, dict[str, str]],
+    tables: dict[str, tuple[list[str], list[list[str]]]] | None = None,
 ) -> dict[str, Path]:
-    """Write ``report.md``, ``report.html`` and ``metrics.json`` into ``out_dir``; returns their paths."""
+    """Write ``report.md``, ``report.html`` and ``metrics.json`` into ``out_dir``; returns their paths.
+
+    ``tables``: further sections, ``{title: (header, rows)}``, placed after the verification."""
+    tables = tables or {}
     out_dir = Path(out_dir)
     summary = _summary_rows(verification)
     header, rows = _metric_rows(verification)
@@ -101,6 +105,7 @@ def write_report(
         "",
         md_table(header, rows),
         "",
+        *[part for t, (h, r) in tables.items() for part in (f"## {t}", "", md_table(h, r), "")],
         "## Run",
         "",
         md_table(["Item", "Value"], info),
@@ -124,6 +129,7 @@ def write_report(
         html_table(["Check", "Value"], [list(r) for r in summary]),
         "<h2>Physics metrics (test set)</h2>",
         html_table(header, rows),
+        *[part for t, (h, r) in tables.items() for part in (f"<h2>{html.escape(t)}</h2>", html_table(h, r))],
         "<h2>Plots</h2>",
         *[f"<img src='{html.escape(p.name)}' alt='{html.escape(n)}'>" for n, p in plots.items()],
         "<h2>Layer ranges (train + test data) against firmware types</h2>",

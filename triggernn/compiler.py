@@ -1,0 +1,300 @@
+"""Bring your own model: ``triggernn compile MODEL --data FILE`` / ``triggernn.compile(model, X)``.
+
+A model trained elsewhere (Keras or QKeras; ``.h5``, ``.keras``, SavedModel, JSON + weights) is prepared
+(no-op layers removed, fused activations split), its precision calibrated on data (:mod:`triggernn.calibrate`),
+emitted, C-simulated and verified on held-out data, with the same report as ``triggernn run`` plus the chosen
+types, hls4ml's default configuration measured on the same data, and a multiplier estimate of both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .calibrate import Calibration, PrecisionError, calibrate
+from .config import load_config
+from .data.errors import DataError
+from .errors import HLSError, ModelError
+from .hls.cost import multiplier_cost
+from .hls.emit import check_supported
+from .models.prepare import PreparedModel, load_any, prepare_for_hls
+from .quantize import to_fixed_grid
+
+__all__ = ["CompileResult", "compile_model", "load_calibration_data"]
+
+log = logging.getLogger(__name__)
+
+_X_KEYS = ("X", "x", "inputs", "features", "X_test")
+_Y_KEYS = ("y", "labels", "y_test")
+#: Widths tried, narrowest first, when a tolerance instead of a width is given.
+TOLERANCE_WIDTHS = (8, 10, 12, 14, 16, 18, 20, 24)
+
+
+@dataclass
+class CompileResult:
+    project: object
+    verification: object
+    calibration: Calibration
+    prepared: PreparedModel
+    default: dict
+    """hls4ml's default configuration on the same test data: argmax agreement, largest output difference."""
+    cost: dict[str, list[dict]]
+    run_dir: Path
+    report: Path
+    widths_tried: dict[int, float] = field(default_factory=dict)
+
+
+def load_calibration_data(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None]:
+    """Inputs (and labels, if the file has them) from ``.npy``, ``.npz`` (keys X/x/inputs/features, y/labels)
+    or a jet ROOT file (the 16 high-level features, unstandardized, and the class labels)."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"calibration data '{path}' does not exist")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        return np.load(path), None
+    if suffix == ".npz":
+        with np.load(path) as f:
+            xk = next((k for k in _X_KEYS if k in f), None)
+            if xk is None:
+                raise DataError(f"{path} has no inputs under any of {_X_KEYS}; it holds {list(f)}")
+            yk = next((k for k in _Y_KEYS if k in f), None)
+            return f[xk], (f[yk] if yk else None)
+    if suffix == ".root":
+        from .data import load_jets
+
+        ds = load_jets(path, "features", standardize=False, fractions=(0.98, 0.01, 0.01))
+        return (
+            np.concatenate([ds.X_train, ds.X_val, ds.X_test]),
+            np.concatenate([ds.y_train, ds.y_val, ds.y_test]),
+        )
+    raise DataError(f"'{path}': calibration data must be .npy, .npz or a jet .root file")
+
+
+def _hls4ml_default(model, X: np.ndarray, out_dir: Path, io_type: str, backend: str):
+    """hls4ml's own configuration (``config_from_keras_model(granularity='name')``), untouched: outputs and graph."""
+    import hls4ml
+
+    hc = hls4ml.utils.config_from_keras_model(model, granularity="name", backend=backend)
+    with contextlib.redirect_stdout(io.StringIO()):
+        hm = hls4ml.converters.convert_from_keras_model(
+            model, hls_config=hc, output_dir=str(out_dir), backend=backend, io_type=io_type
+        )
+        hm.compile()
+        out = hm.predict(np.ascontiguousarray(X))
+    return np.asarray(out).reshape(len(X), -1), hm
+
+
+def _precision_for(model, calibration: Calibration | None, backend: str) -> dict[str, dict[str, str]]:
+    """The calibrated types of the layers hls4ml's graph actually has (it folds Flatten, for example).
+    Raises HLSError if hls4ml cannot parse the model."""
+    import hls4ml
+
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            hc = hls4ml.utils.config_from_keras_model(model, granularity="name", backend=backend)
+    except Exception as err:  # hls4ml's parsers raise bare Exceptions for forms they do not handle
+        raise HLSError(f"hls4ml 1.3.0 cannot convert this model: {err}") from None
+    names = set(hc["LayerName"])
+    return {} if calibration is None else {k: v for k, v in calibration.precision.items() if k in names}
+
+
+def compile_model(
+    model,
+    data: np.ndarray | str | os.PathLike | None = None,
+    *,
+    labels: np.ndarray | None = None,
+    name: str = "model",
+    width: int | None = None,
+    tolerance: float | None = None,
+    headroom_bits: int = 1,
+    input_range: tuple[float, float] | None = None,
+    weights: str | os.PathLike | None = None,
+    out: str | os.PathLike | None = None,
+    run_root: str | os.PathLike = "runs",
+    io_type: str = "io_parallel",
+    strategy: str = "Latency",
+    reuse_factor: int = 1,
+    backend: str = "Vitis",
+    calibration_fraction: float = 0.5,
+    class_names: tuple[str, ...] | None = None,
+    seed: int = 0,
+    compare_default: bool = True,
+) -> CompileResult:
+    """Load, calibrate, emit, C-simulate and verify a trained model; see the module docstring.
+
+    ``data``: inputs (array or file), split into calibration (``calibration_fraction``) and held-out test
+    events; without data, ``input_range=(lo, hi)`` draws uniform inputs. ``width`` is the total bits per value
+    (default 16), or give ``tolerance``, the largest fraction of calibration events whose argmax may differ,
+    and the narrowest width of ``TOLERANCE_WIDTHS`` meeting it is chosen. Labels (from the file or
+    ``labels``) give the physics metrics; without them the model's own argmax stands in, and the report says so.
+    """
+    from .data.jets import JetDataset
+    from .pipeline import verify_model, write_run_report
+
+    if width is not None and tolerance is not None:
+        raise ModelError("give either a width or a tolerance, not both")
+    source = str(model) if isinstance(model, str | os.PathLike) else getattr(model, "name", "model")
+    if isinstance(model, str | os.PathLike):
+        model = load_any(model, weights)
+    prepared = prepare_for_hls(model, source)
+    kmodel = prepared.model
+    check_supported(kmodel)  # before any data is read or anything written
+    _precision_for(kmodel, None, backend)  # hls4ml's own parse, for the same reason
+    in_shape = tuple(int(d) for d in kmodel.input_shape[1:])
+
+    if isinstance(data, str | os.PathLike):
+        data, file_labels = load_calibration_data(data)
+        labels = labels if labels is not None else file_labels
+    if data is None:
+        if input_range is None:
+            raise DataError(
+                "no calibration data: pass data (an array or a .npy/.npz/.root file) or input_range"
+            )
+        rng = np.random.default_rng(seed)
+        data = rng.uniform(*input_range, size=(4000, *in_shape)).astype(np.float32)
+    X = np.asarray(data, dtype=np.float32)
+    if X.shape[1:] != in_shape:
+        raise DataError(f"the data have shape {X.shape[1:]} per event, the model takes {in_shape}")
+    if not np.all(np.isfinite(X)):
+        raise DataError("the calibration data hold NaN or inf values: clean them first")
+    n_out = int(np.prod(kmodel.output_shape[1:]))
+    if n_out < 2:
+        raise ModelError(
+            "triggernn compile verifies classifiers with two or more outputs (argmax agreement, AUC); "
+            f"this model has {n_out} output: compile it with triggernn.emit and compare outputs yourself"
+        )
+    order = np.random.default_rng(seed).permutation(len(X))
+    n_cal = max(1, int(calibration_fraction * len(X)))
+    cal, test = order[:n_cal], order[n_cal:]
+    if len(test) < 10:
+        raise DataError(f"{len(X)} events leave {len(test)} for verification: pass more data")
+
+    quantized = any(layer.__class__.__name__.startswith("Q") for layer in kmodel.layers)
+    widths_tried: dict[int, float] = {}
+    candidates = [width or 16] if tolerance is None else list(TOLERANCE_WIDTHS)
+    run_dir = Path(run_root) / name
+    out_dir = Path(out) if out is not None else Path("hls_projects") / name
+    for w in candidates:
+        try:
+            calibration = calibrate(kmodel, X[cal], width=w, headroom_bits=headroom_bits)
+        except PrecisionError:
+            if tolerance is None or w == candidates[-1]:
+                raise
+            widths_tried[w] = float("nan")  # the observed ranges do not fit this width at all
+            continue
+        Xg = to_fixed_grid(X, calibration.input_type)
+        reference = kmodel.predict(Xg, batch_size=4096, verbose=0).reshape(len(X), -1)
+        y = labels if labels is not None else reference.argmax(1)
+        classes = class_names or tuple(str(i) for i in range(n_out))
+        ds = JetDataset(Xg[cal], y[cal], Xg[cal][:0], y[cal][:0], Xg[test], y[test], classes, (), "byom", None,
+                        None, f"{source}: {len(cal)} calibration / {len(test)} test events")  # fmt: skip
+        Xd = {"X_train": Xg[cal], "X_val": Xg[cal][:0], "X_test": Xg[test]}
+        cfg = load_config(
+            {
+                "name": name,
+                "quantization": {"input": str(calibration.input_type)},
+                "hls": {
+                    "backend": backend,
+                    "io_type": io_type,
+                    "strategy": strategy,
+                    "reuse_factor": reuse_factor,
+                    "tb_events": min(1000, len(test)),
+                    "precision": _precision_for(kmodel, calibration, backend),
+                    "activation_table_size": 4096,
+                },
+                "verify": {
+                    "min_bit_exact": 1.0 if quantized else 0.0,
+                    "min_argmax_agreement": 0.999 if quantized else 0.99,
+                    "max_auc_drop": 0.01,
+                },
+            }
+        )
+        timings: dict[str, float] = {}
+        project, verification, keras = verify_model(cfg, kmodel, ds, Xd, project_dir=out_dir, timings=timings)
+        widths_tried[w] = verification.output_argmax_agreement
+        if tolerance is None or 1 - verification.output_argmax_agreement <= tolerance:
+            break
+        log.info("width %d: argmax agreement %.4f misses the tolerance %g", w, widths_tried[w], tolerance)
+
+    default: dict = {}
+    cost = {"calibrated": multiplier_cost(project.hls_model)}
+    if compare_default:
+        d_out, d_model = _hls4ml_default(
+            kmodel, Xg[test], run_dir / "hls4ml_default_project", io_type, backend
+        )
+        ref = reference[test]
+        default = {
+            "argmax_agreement": float(np.mean(d_out.argmax(1) == ref.argmax(1))),
+            "max_abs_diff": float(np.max(np.abs(d_out - ref))),
+            "exact_fraction": float(np.mean(np.all(d_out == ref, axis=1))),
+        }
+        cost["hls4ml_default"] = multiplier_cost(d_model)
+    tables = _report_tables(calibration, prepared, verification, default, cost, labels is None, widths_tried)
+    extra = {
+        "calibration": [c.to_dict() for c in calibration.choices],
+        "calibration_width": calibration.width,
+        "headroom_bits": calibration.headroom_bits,
+        "hls4ml_default": default,
+        "multiplier_cost": cost,
+        "removed_layers": prepared.removed,
+        "labels": "given" if labels is not None else "the model's own argmax (no labels given)",
+    }
+    report = write_run_report(run_dir, cfg, ds, Xd, kmodel, project, verification, keras, timings,
+                              title=f"triggernn compile: {name}", extra=extra, tables=tables)  # fmt: skip
+    return CompileResult(
+        project, verification, calibration, prepared, default, cost, run_dir, report, widths_tried
+    )
+
+
+def _report_tables(calibration, prepared, verification, default, cost, no_labels, widths_tried) -> dict:
+    tables = {
+        "Calibrated precision (observed range on calibration data, headroom in bits)": (
+            ["Layer", "Key", "Type", "Observed min", "Observed max", "Headroom"],
+            [
+                [
+                    c.layer,
+                    c.key,
+                    c.type,
+                    f"{c.observed_min:.4g}",
+                    f"{c.observed_max:.4g}",
+                    str(c.headroom_bits),
+                ]
+                for c in calibration.choices
+            ],
+        ),
+    }
+    rows = [["calibrated (triggernn)", f"{verification.output_argmax_agreement:.4%}",
+             f"{verification.max_output_diff:.3g}", f"{verification.bit_exact_fraction:.2%}"]]  # fmt: skip
+    if default:
+        rows.append(["hls4ml default (granularity='name')", f"{default['argmax_agreement']:.4%}",
+                     f"{default['max_abs_diff']:.3g}", f"{default['exact_fraction']:.2%} (outputs)"])  # fmt: skip
+    tables["Agreement with the Keras model, same test events"] = (
+        ["Configuration", "Argmax agreement", "Largest output difference", "Bit-exact (logits)"],
+        rows,
+    )
+    crow = []
+    for label, layers in cost.items():
+        crow.append([label, str(sum(r["multipliers"] for r in layers)), str(sum(r["bit_weighted"] for r in layers)),
+                     ", ".join(f"{r['layer']}: {r['weight_bits']}x{r['input_bits']}" for r in layers)])  # fmt: skip
+    tables["Multipliers (estimate, no synthesis)"] = (
+        ["Configuration", "Multipliers", "Bit-weighted (mults x w bits x in bits)", "Widths per layer"],
+        crow,
+    )
+    notes = [[f"removed (inactive at inference): {r}"] for r in prepared.removed]
+    notes += [[f"split: {s}"] for s in prepared.split]
+    notes += [[f"left to hls4ml: {u}"] for u in calibration.uncalibrated]
+    notes += [
+        [f"width {w} bits: " + ("the ranges do not fit" if np.isnan(a) else f"argmax agreement {a:.4%}")]
+        for w, a in widths_tried.items()
+    ]
+    if no_labels:
+        notes.append(["no labels given: the physics metrics use the Keras model's own argmax as truth"])
+    tables["Notes"] = (["Note"], notes or [["none"]])
+    return tables

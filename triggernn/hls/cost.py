@@ -1,0 +1,40 @@
+"""A first resource estimate from the hls4ml graph, labelled as an estimate: multipliers and their widths.
+
+Per Dense/Conv layer: the products per output position (nonzero weights), the physical multipliers after
+the reuse factor, the weight and input widths, and the bit-weighted count ``multipliers x weight bits x
+input bits`` (a proxy for LUTs/DSPs that falls with narrower types). No synthesis is involved.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["multiplier_cost"]
+
+_WEIGHTED = ("Dense", "Conv1D", "Conv2D", "PointwiseConv1D", "PointwiseConv2D")
+
+
+def multiplier_cost(hls_model) -> list[dict]:
+    """One row per weighted layer: name, products, reuse factor, multipliers, weight/input bits, bit-weighted."""
+    rows = []
+    for node in hls_model.get_layers():
+        if node.class_name not in _WEIGHTED:
+            continue
+        w = node.get_weights("weight")
+        products = int(w.nonzeros)
+        rf = int(node.get_attr("reuse_factor") or 1)
+        mults = math.ceil(products / rf)
+        wbits = int(w.type.precision.width)
+        abits = int(node.get_input_variable().type.precision.width)
+        rows.append(
+            {
+                "layer": node.name,
+                "products": products,
+                "reuse_factor": rf,
+                "multipliers": mults,
+                "weight_bits": wbits,
+                "input_bits": abits,
+                "bit_weighted": mults * wbits * abits,
+            }
+        )
+    return rows
