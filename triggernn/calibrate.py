@@ -18,6 +18,7 @@ The softmax tables are sized from the calibration logits by :func:`triggernn.hls
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import asdict, dataclass, field
 
@@ -29,6 +30,7 @@ from .quantize import FixedSpec
 __all__ = ["Calibration", "PrecisionError", "TypeChoice", "calibrate", "fixed_for_range", "observed_ranges"]
 
 _WEIGHTED = ("Dense", "Conv1D", "Conv2D")
+_PASS_THROUGH = ("MaxPooling1D", "MaxPooling2D", "Flatten", "Reshape", "ZeroPadding1D", "ZeroPadding2D")
 
 
 class PrecisionError(ConfigError):
@@ -120,14 +122,15 @@ def calibrate(model, X: np.ndarray, *, width: int = 16, headroom_bits: int = 1) 
     def choose(layer: str, key: str, lo: float, hi: float, headroom: int, **kw) -> FixedSpec:
         spec = fixed_for_range(lo, hi, width, headroom, layer=layer, **kw)
         precision.setdefault(layer, {})[key] = spec.hls()
+        if key == "result":
+            result_of[layer] = spec.hls()
         choices.append(TypeChoice(layer, key, spec.hls(), lo, hi, headroom))
         return spec
 
-    for layer in model.layers:
+    result_of = {model.layers[0].name: input_type.hls()}  # the type of each layer's output chosen so far
+    for previous, layer in itertools.pairwise(model.layers):
         kind = layer.__class__.__name__
         name = layer.name
-        if kind == "InputLayer":
-            continue
         if kind.startswith("Q"):
             skipped.append(f"{name} ({kind}: types follow its quantizers)")
             continue
@@ -163,11 +166,18 @@ def calibrate(model, X: np.ndarray, *, width: int = 16, headroom_bits: int = 1) 
         elif kind == "Activation" and conf.get("activation") in ("sigmoid", "tanh"):
             bottom = 0.0 if conf["activation"] == "sigmoid" else -1.0
             spec = fixed_for_range(bottom, 0.999, width, 0, rounding="RND", layer=name)
-            precision.setdefault(name, {})["result"] = spec.hls()
+            precision.setdefault(name, {})["result"] = result_of[name] = spec.hls()
             precision[name]["table_t"] = spec.hls()
             choices.append(TypeChoice(name, "result", spec.hls(), lo, hi, 0))
-        elif kind in ("Activation", "ReLU", "LeakyReLU", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
-                      "AveragePooling2D", "Flatten", "Reshape", "ZeroPadding1D", "ZeroPadding2D"):  # fmt: skip
+        elif kind in _PASS_THROUGH:
+            # values pass unchanged: the type of what feeds them (hls4ml's own, after a QKeras layer)
+            prev = result_of.get(previous.name)
+            if prev is None:
+                skipped.append(f"{name} ({kind}: passes its input's type through)")
+                continue
+            precision.setdefault(name, {})["result"] = result_of[name] = prev
+            choices.append(TypeChoice(name, "result", prev, lo, hi, headroom_bits))
+        elif kind in ("Activation", "ReLU", "LeakyReLU", "AveragePooling1D", "AveragePooling2D"):
             choose(name, "result", lo, hi, headroom_bits)
         else:
             skipped.append(f"{name} ({kind}: hls4ml's default types)")
