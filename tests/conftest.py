@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +11,10 @@ import pytest
 
 from triggernn.config import load_config
 from triggernn.quantize import FixedSpec, to_fixed_grid
+
+# C-sim builds are cached by content (triggernn.hls.build_cache): one fresh cache per test session, shared by
+# its tests, so nothing is left in the home folder and no build from an earlier run is trusted.
+os.environ["TRIGGERNN_CACHE"] = tempfile.mkdtemp(prefix="triggernn-test-cache-")
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ import pytest
 import tensorflow as tf
 from conftest import grid_inputs, make_qkeras_dense
 
+from triggernn import emulate
 from triggernn.errors import ConfigError, HLSError, InputError
-from triggernn.hls import emit, emulate, project_digest
+from triggernn.hls import emit, project_digest
 from triggernn.hls.config import logits_layer
 
 

@@ -22,8 +22,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from .compiler import CompileResult
 from .compiler import compile_model as compile
 from .config import RunConfig, load_config
+from .emulation import Emulator, emulate
 from .errors import ConfigError, HLSError, TriggerNNError, VerificationError
-from .hls import HLSProject, emit, emulate, project_digest, run_csim, run_testbench
+from .hls import HLSProject, emit, project_digest, run_csim, run_testbench
 from .models import available_models, build_model, register_model
 from .pipeline import RunResult, run
 from .quantize import FixedSpec, parse_fixed, quantize_model, to_fixed_grid
@@ -35,6 +36,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CompileResult",
     "ConfigError",
+    "Emulator",
     "FixedSpec",
     "HLSError",
     "HLSProject",

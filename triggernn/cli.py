@@ -164,6 +164,13 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     return 0 if v.passed else 1
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .benchmark import DEFAULT_MODELS, run_benchmark
+
+    run_benchmark(args.models or DEFAULT_MODELS, args.out, epochs=args.epochs, workers=args.workers)
+    return 0
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from .config import load_config
 
@@ -258,6 +265,16 @@ def _parser() -> argparse.ArgumentParser:
     cp.add_argument("--backend", default="Vitis", choices=["Vitis", "Vivado"])
     cp.add_argument("--no-default", action="store_true", help="skip measuring hls4ml's default configuration")
     cp.set_defaults(func=_cmd_compile)
+
+    b = sub.add_parser(
+        "bench",
+        help="C-sim build, hls4ml predict() vs emulate() events/s, bit-exactness and accuracy per model",
+    )
+    b.add_argument("models", nargs="*", help="config names or YAML paths (default: the jet and MNIST models)")
+    b.add_argument("--out", type=Path, default=Path("runs/benchmark"), help="where JSON, plot, runs go")
+    b.add_argument("--epochs", type=int, default=None, help="override the configs' training epochs")
+    b.add_argument("--workers", type=int, default=1, help="processes for emulate() (default 1)")
+    b.set_defaults(func=_cmd_bench)
 
     c = sub.add_parser("check", help="validate config files")
     c.add_argument("configs", nargs="+", type=Path)

@@ -1,7 +1,7 @@
 """hls4ml: our config -> hls4ml dict (config.py), write + build the project (emit.py), C simulation (csim.py)."""
 
 from .config import make_hls_config, softmax_precisions
-from .csim import CSimResult, emulate, run_csim
+from .csim import CSimResult, run_csim
 from .emit import HLSProject, check_supported, emit, project_digest
 from .testbench import run_testbench, write_tb_data
 
@@ -10,7 +10,6 @@ __all__ = [
     "HLSProject",
     "check_supported",
     "emit",
-    "emulate",
     "make_hls_config",
     "project_digest",
     "run_csim",

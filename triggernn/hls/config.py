@@ -79,6 +79,14 @@ def make_hls_config(model, cfg, *, softmax_spread: float | None = None) -> dict[
                 layers[layer.name]["TableSize"] = hls.activation_table_size
 
     logits = logits_layer(model)
+    last = model.layers[-1]
+    if logits is not None and last.__class__.__name__ not in ("Activation", "Softmax"):
+        raise ConfigError(
+            f"layer '{last.name}' ({last.__class__.__name__}) applies its softmax itself: hls4ml would split it into "
+            "two nodes sharing one precision (the logits would get the softmax's unsigned type). Split it into "
+            f"{last.__class__.__name__}(..., activation='linear') + Activation('softmax'), or use "
+            "triggernn.compile, which splits fused activations"
+        )
     if logits is not None:
         layers[logits]["Trace"] = True
         sm_name = model.layers[-1].name

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["multiplier_cost"]
+__all__ = ["macs_per_event", "multiplier_cost"]
 
 _WEIGHTED = ("Dense", "Conv1D", "Conv2D", "PointwiseConv1D", "PointwiseConv2D")
 
@@ -38,3 +38,21 @@ def multiplier_cost(hls_model) -> list[dict]:
             }
         )
     return rows
+
+
+def macs_per_event(hls_model) -> int:
+    """Multiply-accumulates one event costs (all products, zero weights included), summed over the layers."""
+    total = 0
+    for node in hls_model.get_layers():
+        kind = node.class_name
+        if kind == "Dense":
+            total += int(node.get_attr("n_in")) * int(node.get_attr("n_out"))
+        elif kind in ("Conv1D", "Conv2D"):
+            w = node.get_weights("weight").data.size
+            out = node.get_output_variable().shape
+            total += int(w) * int(math.prod(out[:-1]))
+        elif kind in ("GRU", "LSTM", "SimpleRNN"):
+            steps = int(node.get_input_variable().shape[0])
+            w = sum(node.get_weights(k).data.size for k in ("weight", "recurrent_weight"))
+            total += int(w) * steps
+    return total

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["CSimResult", "check_inputs", "emulate", "run_csim"]
+__all__ = ["CSimResult", "check_inputs", "run_csim"]
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +81,3 @@ def run_csim(hls_model, X: np.ndarray, logits_layer: str | None = None) -> CSimR
     log.debug("hls4ml: %s", captured.getvalue().strip())
     outputs = np.asarray(outputs).reshape(out_shape)
     return CSimResult(outputs=outputs, logits=logits, seconds=seconds)
-
-
-def emulate(project, X: np.ndarray) -> np.ndarray:
-    """The firmware's outputs for ``X``: C simulation of an emitted :class:`~triggernn.hls.HLSProject`."""
-    return project.predict(X).outputs

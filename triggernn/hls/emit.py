@@ -22,6 +22,7 @@ import numpy as np
 
 from ..errors import HLSError, InputError
 from ..quantize import FixedSpec
+from .build_cache import compile_cached
 from .config import logits_layer, make_hls_config
 from .csim import CSimResult, check_inputs, run_csim
 from .recurrent import check_recurrent, with_quantized_weights
@@ -163,7 +164,7 @@ def emit(
                     io_type=h.io_type,
                     **tb,
                 )
-                hls_model.compile()
+                compile_cached(hls_model)
             except Exception as err:  # hls4ml raises bare Exceptions for conversion and g++ failures
                 raise HLSError(
                     f"hls4ml could not convert or compile '{cfg.name}': {err}. The converter said:\n"
@@ -179,7 +180,7 @@ def emit(
                 # tracing rebuilt the firmware with trace hooks; leave the clean build behind
                 hls_model.config.trace_output = False
                 with contextlib.redirect_stdout(io.StringIO()):
-                    hls_model.compile()
+                    compile_cached(hls_model)
         # The C++ reads its weight files from absolute paths once, on its first call: make that call now,
         # while the files are still where this build points, so predict() keeps working after the move.
         with contextlib.redirect_stdout(io.StringIO()):

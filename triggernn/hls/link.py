@@ -11,6 +11,7 @@ import numpy as np
 import yaml
 
 from ..errors import HLSError
+from .build_cache import compile_cached
 from .csim import CSimResult, run_csim
 
 __all__ = ["ExistingProject", "link_project"]
@@ -53,7 +54,7 @@ def link_project(path: str | os.PathLike) -> ExistingProject:
     with contextlib.redirect_stdout(io.StringIO()) as captured:
         try:
             graph = link_existing_project(str(path))
-            graph.compile()
+            compile_cached(graph, write=False)
         except Exception as err:  # hls4ml raises bare Exceptions for build failures
             raise HLSError(
                 f"the firmware in '{path}' does not compile ({err}): {captured.getvalue()[-2000:]}"

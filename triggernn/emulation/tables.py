@@ -1,0 +1,100 @@
+"""The lookup tables of hls4ml's activations (softmax exp and 1/x, sigmoid, tanh), read out of the firmware.
+
+The tables are filled in C++ by ``nnet::init_*_table`` from single-precision ``std::exp``/``tanh`` and cast to
+the table type; rebuilding them in numpy would differ from libm's last bit now and then, and one entry in a
+thousand is enough to break bit-exactness. So a small program that includes the project's own
+``parameters.h`` and calls the same initialisers, compiled with the flags of the project's ``build_lib.sh``,
+prints every entry as a hexadecimal float. Results are cached by the content of the headers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import HLSError
+from ..hls.build_cache import cache_root, cflags
+
+__all__ = ["TableRequest", "read_tables"]
+
+#: (key, C++ statement template) per table kind; ``C`` is the layer's config struct, ``IN`` its input type.
+_INIT = {
+    "sigmoid": ("table", "C::table_t t[C::table_size]; nnet::init_sigmoid_table<C, C::table_size>(t); N = C::table_size;"),
+    "tanh": ("table", "C::table_t t[C::table_size]; nnet::init_tanh_table<C, C::table_size>(t); N = C::table_size;"),
+    "exp_stable": ("exp", "C::exp_table_t t[C::exp_table_size]; nnet::init_exp_table<C::inp_norm_t, C>(t, true); N = C::exp_table_size;"),
+    "exp_latency": ("exp", "C::exp_table_t t[C::exp_table_size]; nnet::init_exp_table<IN, C>(t); N = C::exp_table_size;"),
+    "invert": ("inv", "C::inv_table_t t[C::inv_table_size]; nnet::init_invert_table<C::inv_inp_t, C>(t); N = C::inv_table_size;"),
+}  # fmt: skip
+
+TableRequest = tuple[str, str, str, str]  # (layer name, kind in _INIT, config struct, input type)
+
+
+def config_struct(project: Path, index: int) -> str:
+    """Name of the ``nnet::activ_config`` struct of the layer with hls4ml ``index`` in the project's parameters.h."""
+    text = (project / "firmware" / "parameters.h").read_text()
+    m = re.search(rf"struct\s+(\w+_config{index})\s*:\s*nnet::activ_config\b", text)
+    if not m:
+        raise HLSError(f"no activation config for layer index {index} in {project}/firmware/parameters.h")
+    return m.group(1)
+
+
+def read_tables(project: Path, requests: list[TableRequest], cache_dir: Path | None = None) -> dict:
+    """``{(layer, kind): table values}`` exactly as the firmware in ``project`` fills them."""
+    if not requests:
+        return {}
+    firmware = Path(project) / "firmware"
+    lines = [
+        "#include <cstdio>",
+        '#include "defines.h"',
+        '#include "parameters.h"',
+        '#include "nnet_utils/nnet_activation.h"',
+        "int main() {",
+    ]
+    for layer, kind, struct, in_type in requests:
+        body = (
+            _INIT[kind][1]
+            .replace("C::", f"{struct}::")
+            .replace("<C,", f"<{struct},")
+            .replace(", C>", f", {struct}>")
+        )
+        body = body.replace("<IN,", f"<{in_type},")
+        lines += [
+            "  {",
+            f"    unsigned N; {body}",
+            f'    std::printf("@ {layer} {kind} %u\\n", N);',
+            '    for (unsigned i = 0; i < N; i++) std::printf("%a\\n", t[i].to_double());',
+            "  }",
+        ]
+    lines.append("  return 0;\n}\n")
+    source = "\n".join(lines)
+    headers = b"".join((firmware / f).read_bytes() for f in ("parameters.h", "defines.h"))
+    key = hashlib.sha256(source.encode() + headers + " ".join(cflags()).encode()).hexdigest()[:20]
+    cache_dir = Path(cache_dir or cache_root() / "tables")
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    cached = cache_dir / f"{key}.txt"
+    if not cached.is_file():
+        with tempfile.TemporaryDirectory() as tmp:
+            src, exe = Path(tmp) / "tables.cpp", Path(tmp) / "tables"
+            src.write_text(source)
+            cmd = ["g++", *cflags(), f"-I{firmware}", f"-I{firmware / 'ap_types'}", str(src), "-o", str(exe)]
+            built = subprocess.run(cmd, capture_output=True, text=True)
+            if built.returncode != 0:
+                raise HLSError(f"could not build the table reader for {project}: {built.stderr[-2000:]}")
+            out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout
+        partial = cached.with_suffix(".partial")
+        partial.write_text(out)
+        partial.replace(cached)
+    tables: dict = {}
+    current = None
+    for line in cached.read_text().splitlines():
+        if line.startswith("@ "):
+            _, layer, kind, _n = line.split()
+            current = tables.setdefault((layer, kind), [])
+        else:
+            current.append(float.fromhex(line))
+    return {k: np.asarray(v, dtype=np.float64) for k, v in tables.items()}
