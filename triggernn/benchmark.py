@@ -108,22 +108,20 @@ def format_table(rows: list[dict]) -> str:
 
 
 def _plot(rows: list[dict], path: Path) -> None:
-    import matplotlib
+    from .report.plots import _plt
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _plt()  # the reports' style (mplhep's ROOT style), at the reports' figure size
     rows = sorted(rows, key=lambda r: r["macs_per_event"])
     macs = [r["macs_per_event"] for r in rows]
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(8, 6))
     ax.loglog(macs, [r["predict_per_s"] for r in rows], "o-", label="hls4ml predict()")
     ax.loglog(macs, [r["emulate_per_s"] for r in rows], "s-", label="triggernn emulate()")
     for r in rows:
-        ax.annotate(r["model"], (r["macs_per_event"], r["emulate_per_s"]), fontsize=8, xytext=(4, 4),
+        ax.annotate(r["model"], (r["macs_per_event"], r["emulate_per_s"]), fontsize=12, xytext=(4, 4),
                     textcoords="offset points")  # fmt: skip
     ax.set_xlabel("multiply-accumulates per event")
-    ax.set_ylabel("events / s (bit-exact)")
-    ax.legend()
+    ax.set_ylabel("events / s (bit-exact outputs)")
+    ax.legend(loc="upper right", fontsize=14)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
