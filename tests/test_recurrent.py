@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from triggernn import Emulator
 from triggernn.compat import import_qkeras
 from triggernn.config import load_config
 from triggernn.errors import HLSError
@@ -156,6 +157,11 @@ def test_simple_rnn_compiles_and_agrees(tmp_path):
     keras = model.predict(X, verbose=0)
     assert np.max(np.abs(project.csim.outputs - keras)) < 0.01
     assert np.std(keras) > 0.05  # the comparison is not between two constants
+    # our template is outside the numpy emulation: the batched C++ engine runs it, bit for bit
+    em = Emulator(project)
+    assert em.engine == "cpp"
+    assert "SimpleRNN" in em.reason
+    np.testing.assert_array_equal(em.predict(X), project.csim.outputs)
 
 
 def test_simple_rnn_forms_we_cannot_compile_are_refused():

@@ -31,34 +31,39 @@ def spec_of(precision) -> FixedSpec:
 
 
 def _quantize(v: np.ndarray, mode: str) -> np.ndarray:
-    """Integer part of ``v`` (a value in units of the LSB) under HLS quantization ``mode``."""
+    """Integer part of ``v`` (a value in units of the LSB, a scratch array: modified) under HLS ``mode``."""
     if mode == "TRN":
-        return np.floor(v)
+        return np.floor(v, out=v)
     if mode == "TRN_ZERO":
-        return np.trunc(v)
+        return np.trunc(v, out=v)
     if mode == "RND":  # half towards +inf
-        return np.floor(v + 0.5)
+        v += 0.5
+        return np.floor(v, out=v)
     if mode == "RND_MIN_INF":  # half towards -inf
-        return np.ceil(v - 0.5)
+        v -= 0.5
+        return np.ceil(v, out=v)
     if mode == "RND_ZERO":  # half towards zero
         return np.where(v >= 0, np.ceil(v - 0.5), np.floor(v + 0.5))
     if mode == "RND_INF":  # half away from zero
         return np.where(v >= 0, np.floor(v + 0.5), np.ceil(v - 0.5))
     if mode == "RND_CONV":  # half to even
-        return np.rint(v)
+        return np.rint(v, out=v)
     raise HLSError(f"rounding mode '{mode}' is not an HLS mode (TRN, TRN_ZERO, RND, RND_ZERO, RND_INF, ...)")
 
 
 def cast(x, spec: FixedSpec) -> np.ndarray:
-    """``x`` (exact values, float64) assigned to ``spec``: quantized, then wrapped or saturated."""
+    """``x`` (exact values, float64) assigned to ``spec``: quantized, then wrapped or saturated. A new array."""
     if spec.width > EXACT_BITS:
         raise HLSError(
             f"{spec} is wider than the {EXACT_BITS} bits a float64 holds exactly: use the C++ engine"
         )
     scale = 2.0**spec.fractional
-    n = _quantize(np.asarray(x, dtype=np.float64) * scale, spec.rounding)  # integer, in LSBs
+    n = _quantize(np.multiply(x, scale, dtype=np.float64), spec.rounding)  # integer, in LSBs
     lo = -(2.0 ** (spec.width - 1)) if spec.signed else 0.0
     hi = (2.0 ** (spec.width - 1) if spec.signed else 2.0**spec.width) - 1
+    if n.size and lo <= n.min() and n.max() <= hi:  # the common case: nothing overflows
+        n *= 1.0 / scale
+        return n
     mode = spec.saturation
     if mode == "WRAP":
         span = 2.0**spec.width

@@ -10,7 +10,7 @@ import numpy as np
 from ..quantize import FixedSpec
 from . import layers as L
 from .fixed import cast, spec_of
-from .tables import config_struct, read_tables
+from .tables import config_struct, named_struct, read_tables
 
 __all__ = ["NumpyModel", "build_numpy_model"]
 
@@ -25,6 +25,8 @@ class NumpyModel:
     output_shape: tuple[int, ...]
     input_shape: tuple[int, ...]
     ops: list = field(default_factory=list)
+    #: the largest array one event needs in any layer (im2col patches included), in values
+    values_per_event: int = 1
 
     def __call__(self, X: np.ndarray, keep: tuple[str, ...] = ()) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Outputs for a batch ``X`` (float32 events), and the outputs of the layers named in ``keep``."""
@@ -96,6 +98,22 @@ def _activation(node, x_spec, res, tables):
 def _table_requests(hls_model, project: Path) -> list:
     reqs = []
     for node in hls_model.get_layers():
+        if node.class_name == "GRU":
+            rec, act = str(node.get_attr("recurrent_activation")), str(node.get_attr("activation"))
+            if {rec, act} <= {"sigmoid", "tanh"}:
+                in_type = node.get_input_variable().type.name
+                reqs.append(
+                    (
+                        node.name,
+                        f"recr_{rec}",
+                        named_struct(project, f"{rec}_config{node.index}_recr"),
+                        in_type,
+                    )
+                )
+                reqs.append(
+                    (node.name, f"act_{act}", named_struct(project, f"{act}_config{node.index}"), in_type)
+                )
+            continue
         act = str(node.get_attr("activation", "")).lower()
         if node.class_name not in ("Activation", "Softmax") or act not in ("sigmoid", "tanh", "softmax"):
             continue
@@ -121,6 +139,7 @@ def build_numpy_model(hls_model, project: Path | None = None) -> NumpyModel:
         raise L.NotEmulated("models with several inputs or outputs")
     tables = read_tables(project, _table_requests(hls_model, project))
     ops = []
+    largest = 1
     for node in hls_model.get_layers():
         kind = node.class_name
         if kind == "Input":
@@ -146,11 +165,17 @@ def build_numpy_model(hls_model, project: Path | None = None) -> NumpyModel:
                 fn = _zero_pad(node, res, 1 if kind == "ZeroPadding1D" else 2)
             elif kind == "BatchNormalization":
                 fn = _batchnorm(node, res)
+            elif kind == "GRU":
+                fn = _gru(node, x_spec, res, tables)
             else:
                 raise L.NotEmulated(f"{kind} layers")
         except L.NotEmulated as err:
             raise L.NotEmulated(f"layer '{node.name}' ({kind}): {err}") from None
         ops.append((node.name, node.inputs[0], node.outputs[0], _shaped(fn, shape)))
+        size = int(np.prod(shape))
+        if kind in ("Conv1D", "Conv2D"):
+            size *= int(np.prod(node.get_weights("weight").data.shape)) // int(shape[-1])  # im2col patches
+        largest = max(largest, size)
     return NumpyModel(
         input_spec=spec_of(inputs[0].type.precision),
         input_var=hls_model.inputs[0],
@@ -158,6 +183,7 @@ def build_numpy_model(hls_model, project: Path | None = None) -> NumpyModel:
         output_shape=tuple(int(d) for d in outputs[0].shape),
         input_shape=tuple(int(d) for d in inputs[0].shape),
         ops=ops,
+        values_per_event=largest,
     )
 
 
@@ -197,3 +223,46 @@ def _batchnorm(node, res):
     scale, _ = _weights(node, "scale")
     bias, _ = _weights(node, "bias")
     return lambda x: cast(x * scale.ravel() + bias.ravel(), res)
+
+
+def _gru(node, x_spec, res, tables):
+    """``nnet::gru_stack`` (Keras gate order z, r, h; reset after): per time step two dense layers into the
+    accumulator type, the sigmoid and tanh tables of the layer's own configs, and the state update
+    ``(res_T)(h~ * (1 - z) + h * z)`` computed exactly (the widths are checked to fit float64)."""
+    if node.get_attr("pytorch", False) or node.get_attr("direction", "forward") != "forward":
+        raise L.NotEmulated("PyTorch-ordered or backward GRUs")
+    if node.get_attr("apply_reset_gate", "after") != "after":
+        raise L.NotEmulated("reset_after=False")
+    rec, act = str(node.get_attr("recurrent_activation")), str(node.get_attr("activation"))
+    if (node.name, f"recr_{rec}") not in tables or (node.name, f"act_{act}") not in tables:
+        raise L.NotEmulated(f"activations {rec}/{act} (sigmoid/tanh tables only)")
+    acc = _type(node, "accum_t")
+    table_t = _type(node, "table_t")
+    if acc.width + table_t.width > 53 or res.width + table_t.width + 2 > 53 or 2 * table_t.width + 2 > 53:
+        raise L.NotEmulated(f"state {res}, accumulator {acc} and tables {table_t} are too wide for float64")
+    transposed = node.get_attr("_weights_transposed", False)
+    W, w_spec = _weights(node, "weight")
+    U, u_spec = _weights(node, "recurrent_weight")
+    W, U = (W.T, U.T) if transposed else (W, U)
+    b, _ = _weights(node, "bias")
+    br, _ = _weights(node, "recurrent_bias")
+    n = U.shape[0]
+    dense_x = L.dense_op(W.reshape(-1, 3 * n), b.ravel(), x_spec, w_spec, acc, acc)
+    dense_h = L.dense_op(U.reshape(n, 3 * n), br.ravel(), res, u_spec, acc, acc)
+    sigma = L.table_activation(rec, tables[(node.name, f"recr_{rec}")], acc)
+    phi = L.table_activation(act, tables[(node.name, f"act_{act}")], acc)
+    sequences = bool(node.get_attr("return_sequences"))
+
+    def f(x):
+        h = np.zeros((len(x), n))
+        steps = []
+        for t in range(x.shape[1]):
+            xs, hs = dense_x(x[:, t]), dense_h(h)
+            zr = sigma(cast(xs[:, : 2 * n] + hs[:, : 2 * n], acc))
+            z, r = zr[:, :n], zr[:, n:]
+            h_tilde = phi(cast(xs[:, 2 * n :] + cast(r * hs[:, 2 * n :], acc), acc))
+            h = cast(h_tilde * (1 - z) + h * z, res)
+            steps.append(h)
+        return np.stack(steps, axis=1) if sequences else h
+
+    return f

@@ -43,6 +43,15 @@ def config_struct(project: Path, index: int) -> str:
     return m.group(1)
 
 
+def named_struct(project: Path, name: str) -> str:
+    """``name`` if the project's parameters.h defines that config struct (e.g. ``sigmoid_config2_recr``)."""
+    if not re.search(rf"struct\s+{name}\s*:", (project / "firmware" / "parameters.h").read_text()):
+        from .layers import NotEmulated
+
+        raise NotEmulated(f"no config struct {name} in {project}/firmware/parameters.h")
+    return name
+
+
 def read_tables(project: Path, requests: list[TableRequest], cache_dir: Path | None = None) -> dict:
     """``{(layer, kind): table values}`` exactly as the firmware in ``project`` fills them."""
     if not requests:
@@ -57,7 +66,7 @@ def read_tables(project: Path, requests: list[TableRequest], cache_dir: Path | N
     ]
     for layer, kind, struct, in_type in requests:
         body = (
-            _INIT[kind][1]
+            _INIT[kind.removeprefix("recr_").removeprefix("act_")][1]  # a GRU has one table of each
             .replace("C::", f"{struct}::")
             .replace("<C,", f"<{struct},")
             .replace(", C>", f", {struct}>")
