@@ -171,6 +171,26 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from .hls.synth import synthesize
+
+    run_dir = args.run or Path("runs") / args.project.name
+    result = synthesize(args.project, run_dir)
+    s, e = result["synthesis"], result["estimate"] or {}
+    rows = [
+        ("latency (cycles)", s.get("BestLatency"), e.get("latency_cycles")),
+        ("interval (cycles)", s.get("IntervalMin"), e.get("ii")),
+        ("DSP", s.get("DSP"), e.get("dsp")),
+        ("LUT", s.get("LUT"), f"{e.get('lut_multipliers')} LUT multipliers" if e else None),
+        ("FF", s.get("FF"), None),
+        ("BRAM_18K", s.get("BRAM_18K"), None),
+    ]
+    print(f"{'':<18} {'synthesis':>12} {'estimate':>24}")
+    for name, real, est in rows:
+        print(f"{name:<18} {real if real is not None else '-':>12} {est if est is not None else '-':>24}")
+    return 0
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from .config import load_config
 
@@ -275,6 +295,13 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--epochs", type=int, default=None, help="override the configs' training epochs")
     b.add_argument("--workers", type=int, default=1, help="processes for emulate() (default 1)")
     b.set_defaults(func=_cmd_bench)
+
+    sy = sub.add_parser(
+        "synth", help="C synthesis with Vitis/Vivado HLS (when installed), real numbers beside the estimates"
+    )
+    sy.add_argument("project", type=Path, help="an emitted project, e.g. hls_projects/jet_dense")
+    sy.add_argument("--run", type=Path, default=None, help="its run folder (default runs/<project name>)")
+    sy.set_defaults(func=_cmd_synth)
 
     c = sub.add_parser("check", help="validate config files")
     c.add_argument("configs", nargs="+", type=Path)

@@ -204,9 +204,15 @@ def write_run_report(
     """Layer ranges against the firmware types, plots, ``report.md``/``report.html`` and ``metrics.json``
     in ``run_dir``; returns the path of the HTML report. ``extra`` items go into metrics.json (and the run
     table when scalar), ``tables`` (``{title: (header, rows)}``) become sections of the report."""
+    from .hls.estimate import estimate, estimate_table
     from .report import plot_confusion, plot_residuals, plot_roc, write_report
 
     run_dir.mkdir(parents=True, exist_ok=True)
+    est = estimate(project.hls_model)
+    tables = {
+        "Resource and latency estimate (from the hls4ml graph, no synthesis)": estimate_table(est),
+        **(tables or {}),
+    }
     with _stage(timings, "ranges"):
         ranges = layer_ranges(qkeras_model, project, np.concatenate([X["X_train"], X["X_test"]]))
 
@@ -243,6 +249,7 @@ def write_run_report(
             "softmax_max_spread": keras.spread,
             "timings_s": timings,
             "layer_ranges": [r.to_dict() for r in ranges],
+            "estimate": est,
             **(extra or {}),
         }
         write_report(

@@ -1,0 +1,71 @@
+"""Resource and latency estimates: the counts follow the weights and the reuse factor, the report carries them,
+and `triggernn synth` without Vitis/Vivado says what is needed."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+from conftest import make_qkeras_dense
+
+import triggernn.hls.synth as synth
+from triggernn.cli import main
+from triggernn.hls import emit
+from triggernn.hls.estimate import estimate
+
+
+def test_counts_follow_weights_and_reuse(small_cfg, tmp_path):
+    model = make_qkeras_dense(small_cfg)
+    by_rf = {}
+    for rf in (1, 4):
+        cfg = small_cfg.with_overrides(
+            hls={"reuse_factor": rf, "strategy": "Resource" if rf > 1 else "Latency"}
+        )
+        by_rf[rf] = estimate(emit(model, cfg, tmp_path / f"rf{rf}").hls_model)
+    for rf, est in by_rf.items():
+        for row in est["layers"]:
+            layer = model.get_layer(row["layer"])
+            kernel = layer.kernel_quantizer_internal(layer.kernel).numpy()  # what the firmware holds
+            nonzero = int(np.count_nonzero(kernel))
+            n_in, n_out = kernel.shape
+            assert row["products"] == nonzero
+            assert row["multipliers"] == math.ceil(nonzero / rf)
+            assert row["reuse_factor"] == rf
+            fp = 1 - nonzero / kernel.size
+            bw, ba = row["weight_bits"], row["input_bits"]
+            assert row["bops"] == round(n_out * n_in * ((1 - fp) * bw * ba + bw + ba + math.log2(n_in)))
+        assert est["totals"]["multipliers"] == sum(r["multipliers"] for r in est["layers"])
+    one, four = by_rf[1]["totals"], by_rf[4]["totals"]
+    assert four["ii"] == 4
+    assert one["ii"] == 1
+    assert four["latency_cycles"] > one["latency_cycles"]
+    assert four["multipliers"] < one["multipliers"] / 3
+    assert four["bops"] == one["bops"]  # the work per event does not depend on how it is scheduled
+    first, hidden = by_rf[1]["layers"][0], by_rf[1]["layers"][1]
+    assert (first["input_bits"], first["multiplier_kind"]) == (
+        16,
+        "DSP",
+    )  # 6-bit weights x ap_fixed<16,6> inputs
+    assert hidden["multiplier_kind"] == "LUT"  # 6 x 6 bits
+    assert by_rf[1]["totals"]["latency_ns"] == by_rf[1]["totals"]["latency_cycles"] * 5.0
+
+
+def test_report_carries_the_estimate(config_run):
+    r = config_run("jet_dense")
+    metrics = json.loads((r.run_dir / "metrics.json").read_text())
+    totals = metrics["estimate"]["totals"]
+    assert totals["multipliers"] > 1000  # 16-64-32-32-5 at reuse 1: about 4,000 products
+    assert totals["dsp"] + totals["lut_multipliers"] == totals["multipliers"]
+    assert (
+        "Resource and latency estimate (from the hls4ml graph, no synthesis)"
+        in (r.run_dir / "report.md").read_text()
+    )
+
+
+def test_synth_without_hls_tools_says_what_is_needed(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(synth, "find_hls_tool", lambda: None)
+    assert main(["synth", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "vitis_hls" in err
+    assert "estimate" in err

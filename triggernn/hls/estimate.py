@@ -1,0 +1,166 @@
+"""Resource and latency estimates from the hls4ml graph, without Vivado: labelled as estimates everywhere.
+
+Per weighted layer (Dense, Conv1D/2D, GRU/LSTM/SimpleRNN):
+
+- **products** per event (nonzero weights x output positions x time steps) and **multipliers** after the reuse
+  factor (``ceil(nonzero weights / reuse)``; one set of multipliers serves every output position of a conv
+  and every time step of a recurrent layer);
+- **weight and input bits**, and where Vivado is likely to put each multiplier: no multiplier for weights of
+  1-2 bits (sign flips and adders), a **LUT** multiplier when ``min(bits) <= 4`` or ``w + a <= 12``, else a
+  **DSP** (the rule of thumb of the hls4ml/QKeras papers: narrow products go to LUTs). A real synthesis
+  decides otherwise now and then; ``triggernn synth`` puts its numbers beside these;
+- **BOPs**, as in the QKeras/AutoQKeras papers (Baskin et al.): ``m n ((1 - f_p) b_w b_a + b_w + b_a +
+  log2 n)`` for ``m`` outputs of ``n`` inputs each, ``f_p`` the pruned fraction;
+- **initiation interval and latency** in clock cycles, from strategy, reuse factor and io_type: a dense /
+  conv kernel takes ``reuse`` cycles for its products, ``ceil(log2 n)`` for the adder tree and ~3 for
+  registers; with io_stream a conv or pooling layer computes one output pixel per ``reuse`` cycles (its II
+  is ``pixels x reuse``); activations take 1 cycle (2 with a table), a softmax ``log2(n) + 4``; a recurrent
+  layer repeats its kernel per time step. The model's II is the largest layer II, its latency the sum.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["estimate", "estimate_table"]
+
+_WEIGHTED = ("Dense", "Conv1D", "Conv2D", "PointwiseConv1D", "PointwiseConv2D")
+_RECURRENT = ("GRU", "LSTM", "SimpleRNN")
+
+
+def _mult_kind(wbits: int, abits: int) -> str:
+    if wbits <= 2:
+        return "none"
+    if min(wbits, abits) <= 4 or wbits + abits <= 12:
+        return "LUT"
+    return "DSP"
+
+
+def _kernel_latency(n_in: int, reuse: int) -> int:
+    return reuse + math.ceil(math.log2(max(2, math.ceil(n_in / reuse)))) + 3
+
+
+def _weighted_row(node, io_type: str) -> dict:
+    kind = node.class_name
+    rf = int(node.get_attr("reuse_factor") or 1)
+    abits = int(node.get_input_variable().type.precision.width)
+    out_shape = [int(d) for d in node.get_output_variable().shape]
+    if kind in _RECURRENT:
+        w = node.get_weights("weight")
+        u = node.get_weights("recurrent_weight")
+        wbits = int(w.type.precision.width)
+        nonzero = int(w.nonzeros) + int(u.nonzeros)
+        size = int(w.data.size) + int(u.data.size)
+        steps = int(node.get_input_variable().shape[0])
+        n_state = int(node.get_attr("n_out"))
+        n_in = size // max(1, n_state * (3 if kind == "GRU" else 4 if kind == "LSTM" else 1))
+        m, positions = size // n_in, steps
+        latency = steps * (_kernel_latency(n_in, rf) + 6)
+        ii = latency
+    else:
+        w = node.get_weights("weight")
+        wbits = int(w.type.precision.width)
+        nonzero, size = int(w.nonzeros), int(w.data.size)
+        n_out = out_shape[-1]
+        n_in = size // n_out
+        positions = math.prod(out_shape[:-1]) if len(out_shape) > 1 else 1
+        m = n_out * positions
+        kernel = _kernel_latency(n_in, rf)
+        if io_type == "io_stream" and positions > 1:
+            ii = positions * rf
+            latency = ii + kernel
+        else:
+            ii = rf if positions == 1 else positions * rf  # io_parallel convs loop over pixels too
+            latency = kernel if positions == 1 else ii + kernel
+    pruned = 1 - nonzero / size if size else 0.0
+    mults = math.ceil(nonzero / rf)
+    where = _mult_kind(wbits, abits)
+    return {
+        "layer": node.name,
+        "kind": kind,
+        "products": nonzero * positions,
+        "reuse_factor": rf,
+        "multipliers": mults if where != "none" else 0,
+        "weight_bits": wbits,
+        "input_bits": abits,
+        "multiplier_kind": where,
+        "dsp": mults if where == "DSP" else 0,
+        "lut_multipliers": mults if where == "LUT" else 0,
+        "bops": round(m * n_in * ((1 - pruned) * wbits * abits + wbits + abits + math.log2(max(n_in, 2)))),
+        "pruned": pruned,
+        "ii": ii,
+        "latency": latency,
+    }
+
+
+def _other_row(node, io_type: str) -> dict | None:
+    kind = node.class_name
+    shape = [int(d) for d in node.get_output_variable().shape]
+    pixels = math.prod(shape[:-1]) if len(shape) > 1 else 1
+    if kind == "Input":
+        return None
+    if kind in ("Softmax",) or str(node.get_attr("activation", "")).lower() == "softmax":
+        latency = math.ceil(math.log2(max(2, shape[-1]))) + 4
+    elif kind in ("Reshape", "Repack", "Flatten", "Transpose"):
+        latency = 0
+    else:
+        latency = 2 if str(node.get_attr("activation", "")).lower() in ("sigmoid", "tanh") else 1
+    ii = pixels if io_type == "io_stream" and pixels > 1 and latency else 1
+    return {"layer": node.name, "kind": kind, "ii": ii, "latency": latency + (ii - 1 if ii > 1 else 0)}
+
+
+def estimate(hls_model) -> dict:
+    """Per-layer rows and model totals (see the module docs); every number an estimate, no synthesis."""
+    io_type = str(hls_model.config.get_config_value("IOType") or "io_parallel")
+    clock = float(hls_model.config.get_config_value("ClockPeriod") or 5.0)
+    rows, other = [], []
+    for node in hls_model.get_layers():
+        if node.class_name in _WEIGHTED + _RECURRENT:
+            rows.append(_weighted_row(node, io_type))
+        else:
+            row = _other_row(node, io_type)
+            if row:
+                other.append(row)
+    every = rows + other
+    latency = sum(r["latency"] for r in every)
+    totals = {
+        "multipliers": sum(r["multipliers"] for r in rows),
+        "dsp": sum(r["dsp"] for r in rows),
+        "lut_multipliers": sum(r["lut_multipliers"] for r in rows),
+        "bops": sum(r["bops"] for r in rows),
+        "bit_weighted_multipliers": sum(r["multipliers"] * r["weight_bits"] * r["input_bits"] for r in rows),
+        "ii": max((r["ii"] for r in every), default=1),
+        "latency_cycles": latency,
+        "latency_ns": latency * clock,
+        "clock_period_ns": clock,
+        "io_type": io_type,
+    }
+    return {"layers": rows, "totals": totals, "note": "estimates from the hls4ml graph (no synthesis)"}
+
+
+def estimate_table(est: dict) -> tuple[list[str], list[list]]:
+    """(header, rows) for the reports: one row per weighted layer and a total row."""
+    header = [
+        "layer",
+        "kind",
+        "products",
+        "reuse",
+        "multipliers",
+        "w x a bits",
+        "in",
+        "BOPs",
+        "II",
+        "latency",
+    ]
+    rows = [
+        [r["layer"], r["kind"], f"{r['products']:,}", r["reuse_factor"], f"{r['multipliers']:,}",
+         f"{r['weight_bits']} x {r['input_bits']}", r["multiplier_kind"], f"{r['bops']:,}", r["ii"], r["latency"]]
+        for r in est["layers"]
+    ]  # fmt: skip
+    t = est["totals"]
+    rows.append(
+        ["total (estimate)", t["io_type"], "", "", f"{t['multipliers']:,}",
+         f"{t['dsp']} DSP, {t['lut_multipliers']} LUT", "", f"{t['bops']:,}", t["ii"],
+         f"{t['latency_cycles']} cycles = {t['latency_ns']:.0f} ns"]
+    )  # fmt: skip
+    return header, [[str(c) for c in r] for r in rows]
