@@ -171,6 +171,28 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from .scan import run_scan
+
+    res = run_scan(args.config, out=args.out, scheduler=args.scheduler, workers=args.workers,
+                   retry_failed=args.retry_failed)  # fmt: skip
+    ok = sorted((r for r in res["records"] if r["status"] == "ok"), key=lambda r: r["est_bops"])
+    failed = [r for r in res["records"] if r["status"] != "ok"]
+    grid = [k for k in (res["records"][0] if res["records"] else {}) if k.startswith("p:")]
+    print(f"{len(res['ran'])} points run, {len(res['skipped'])} already done, {len(failed)} failed")
+    print(
+        " ".join(f"{k[2:]:>16}" for k in grid)
+        + f" {'BOPs (est.)':>12} {'mults':>7} {'C-sim acc':>9} {'exact':>7}"
+    )
+    for r in ok:
+        print(" ".join(f"{r[k]!s:>16}" for k in grid)
+              + f" {r['est_bops']:>12,} {r['est_multipliers']:>7,} {r['accuracy_csim']:>9.4f} {r['bit_exact']:>7.2%}")  # fmt: skip
+    for r in failed:
+        print("FAILED " + ", ".join(f"{k[2:]}={r[k]}" for k in grid) + f": {r['error'][:200]}")
+    print(f"table {res['table']}\nplot  {res['plot']}")
+    return 0
+
+
 def _cmd_synth(args: argparse.Namespace) -> int:
     from .hls.synth import synthesize
 
@@ -295,6 +317,19 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--epochs", type=int, default=None, help="override the configs' training epochs")
     b.add_argument("--workers", type=int, default=1, help="processes for emulate() (default 1)")
     b.set_defaults(func=_cmd_bench)
+
+    sc = sub.add_parser(
+        "scan",
+        help="a grid of configs (bits, reuse, sparsity, any key) run as Dask tasks; table + Pareto plot",
+    )
+    sc.add_argument("config", type=Path, help="a scan config, e.g. configs/scan_jet_dense.yaml")
+    sc.add_argument(
+        "--scheduler", default=None, help="a Dask scheduler address (tcp://host:8786); default local"
+    )
+    sc.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes (default 2)")
+    sc.add_argument("--out", type=Path, default=None, help="results folder (default runs/<scan name>)")
+    sc.add_argument("--retry-failed", action="store_true", help="run failed points again")
+    sc.set_defaults(func=_cmd_scan)
 
     sy = sub.add_parser(
         "synth", help="C synthesis with Vitis/Vivado HLS (when installed), real numbers beside the estimates"

@@ -159,6 +159,9 @@ class TrainConfig(_Strict):
     learning_rate: float = Field(default=3e-3, gt=0, le=1)
     patience: int = Field(default=8, ge=1)
     seed: int = 0
+    #: fraction of each Dense/Conv kernel pruned to zero while training (tensorflow-model-optimization's
+    #: magnitude pruning, constant sparsity from the first step); zero weights cost no multiplier in hls4ml
+    sparsity: float = Field(default=0.0, ge=0.0, le=0.95)
 
 
 class SoftmaxConfig(_Strict):

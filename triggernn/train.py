@@ -41,12 +41,17 @@ def train_model(
 
     seed_everything(train_cfg.seed)
     from_logits = model.layers[-1].name != "softmax"
-    model.compile(
+    trained = model
+    sparsity = getattr(train_cfg, "sparsity", 0.0)
+    if sparsity > 0:
+        trained = _with_pruning(model, sparsity)
+    trained.compile(
         optimizer=tf.keras.optimizers.Adam(train_cfg.learning_rate),
         loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits),
         metrics=["accuracy"],
     )
     callbacks = [
+        *_pruning_callbacks(sparsity),
         tf.keras.callbacks.EarlyStopping(patience=train_cfg.patience, restore_best_weights=True),
         tf.keras.callbacks.ReduceLROnPlateau(
             factor=0.5, patience=max(1, train_cfg.patience // 2), min_lr=1e-5
@@ -56,7 +61,7 @@ def train_model(
         from tqdm.keras import TqdmCallback
 
         callbacks.append(TqdmCallback(verbose=0, desc=f"train {label}".strip()))
-    hist = model.fit(
+    hist = trained.fit(
         np.asarray(X_train),
         np.asarray(y_train),
         validation_data=(np.asarray(X_val), np.asarray(y_val)),
@@ -66,7 +71,49 @@ def train_model(
         verbose=0,
         callbacks=callbacks,
     )
+    if sparsity > 0:
+        _strip_pruning(trained, model)
     history = {k: [float(x) for x in v] for k, v in hist.history.items()}
     best = float(min(history["val_loss"]))
     log.info("%s: %d epochs, best validation loss %.4f", label or model.name, len(history["val_loss"]), best)
     return TrainResult(epochs_run=len(history["val_loss"]), best_val_loss=best, history=history)
+
+
+def _prunable(layer) -> bool:
+    return hasattr(layer, "kernel") and layer.__class__.__name__.lstrip("Q") in ("Dense", "Conv1D", "Conv2D")
+
+
+def _with_pruning(model, sparsity: float):
+    """``model`` with its Dense/Conv layers (QKeras ones included) wrapped for magnitude pruning; the wrapped
+    layers are ``model``'s own, so training the result trains ``model``."""
+    import tensorflow as tf
+    import tensorflow_model_optimization as tfmot
+
+    schedule = tfmot.sparsity.keras.ConstantSparsity(sparsity, begin_step=0, frequency=20)
+
+    def wrap(layer):
+        return (
+            tfmot.sparsity.keras.prune_low_magnitude(layer, pruning_schedule=schedule)
+            if _prunable(layer)
+            else layer
+        )
+
+    return tf.keras.models.clone_model(model, clone_function=wrap)
+
+
+def _pruning_callbacks(sparsity: float) -> list:
+    if sparsity <= 0:
+        return []
+    import tensorflow_model_optimization as tfmot
+
+    return [tfmot.sparsity.keras.UpdatePruningStep()]
+
+
+def _strip_pruning(pruned, model) -> None:
+    """Apply the final masks to ``model``'s kernels (the wrapped layers are ``model``'s own)."""
+    for wrapper in pruned.layers:
+        mask = getattr(wrapper, "pruning_vars", None)
+        if not mask:
+            continue
+        for weight, m, _threshold in mask:
+            weight.assign(weight * m)

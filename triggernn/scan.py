@@ -1,0 +1,268 @@
+"""Scans on Dask: a grid over bit widths, integer bits, reuse factors, sparsity (any config key), each point
+trained, emitted, C-simulated and verified by the same pipeline as ``triggernn run``, as Dask tasks.
+
+A scan config (``configs/scan_jet_dense.yaml``)::
+
+    name: scan_jet_dense
+    base: jet_dense.yaml            # a run config, relative to this file
+    overrides: {train: {epochs: 8}} # applied to every point
+    grid:                           # dotted config keys; 'bits' and 'integer' set weights, biases, activations
+      bits: [4, 6, 8, 12, 16]
+      hls.reuse_factor: [1, 4]
+      train.sparsity: [0.0, 0.5, 0.75]
+
+Every point's result is a JSON file ``<out>/points/<key>.json``, ``key`` a hash of the point's whole config,
+written atomically when the point ends, so an interrupted scan resumes where it stopped and a finished
+point is never run again. A point that fails is recorded with its error (and not retried unless asked);
+it never stops the scan. The table (``results.csv``) and the Pareto plot of C-sim accuracy against the
+estimated cost (``pareto.png``) are rebuilt from all records at the end.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import itertools
+import json
+import os
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from .config import RunConfig, load_config
+from .errors import ConfigError
+
+__all__ = ["ScanConfig", "load_scan", "pareto_front", "run_scan", "scan_points"]
+
+_SHORTHANDS = {
+    "bits": ("quantization.weight.bits", "quantization.bias.bits", "quantization.activation.bits"),
+    "integer": (
+        "quantization.weight.integer",
+        "quantization.bias.integer",
+        "quantization.activation.integer",
+    ),
+}
+
+
+class ScanConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    base: str
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    grid: dict[str, list[Any]]
+    #: the cost on the Pareto plot's x axis, from the estimates (no synthesis)
+    cost: Literal["bops", "multipliers", "bit_weighted_multipliers", "dsp"] = "bops"
+
+
+def load_scan(path: str | os.PathLike) -> tuple[ScanConfig, RunConfig]:
+    """The scan config at ``path`` and its validated base run config."""
+    from pydantic import ValidationError
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"scan config '{path}' does not exist: pass e.g. configs/scan_jet_dense.yaml")
+    try:
+        scan = ScanConfig.model_validate(yaml.safe_load(path.read_text()))
+    except (yaml.YAMLError, ValidationError) as err:
+        raise ConfigError(f"{path} is not a valid scan config: {err}") from None
+    if not scan.grid or any(not v for v in scan.grid.values()):
+        raise ConfigError(f"{path}: 'grid' needs at least one key with at least one value")
+    base = load_config((path.parent / scan.base) if not Path(scan.base).is_absolute() else scan.base)
+    return scan, base
+
+
+def _set(tree: dict, dotted: str, value) -> None:
+    *parents, leaf = dotted.split(".")
+    for p in parents:
+        tree = tree.setdefault(p, {})
+        if not isinstance(tree, dict):
+            raise ConfigError(f"grid key '{dotted}': '{p}' is not a section of the config")
+    tree[leaf] = value
+
+
+def scan_points(scan: ScanConfig, base: RunConfig) -> list[tuple[str, dict, dict]]:
+    """Every grid point as ``(key, {grid key: value}, full config dict)``, each config validated here, so a
+    bad value stops the scan before any work, naming the point."""
+    base_dict = base.model_dump(mode="json")
+    for k, v in scan.overrides.items():
+        if isinstance(v, dict):
+            for kk, vv in v.items():
+                _set(base_dict, f"{k}.{kk}", vv)
+        else:
+            _set(base_dict, k, v)
+    keys = list(scan.grid)
+    points = []
+    for values in itertools.product(*(scan.grid[k] for k in keys)):
+        point = dict(zip(keys, values, strict=True))
+        cfg = json.loads(json.dumps(base_dict))
+        for k, v in point.items():
+            for dotted in _SHORTHANDS.get(k, (k,)):
+                _set(cfg, dotted, v)
+        digest = hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:12]
+        cfg["name"] = f"{scan.name}_{digest}"
+        try:
+            load_config(cfg)
+        except ConfigError as err:
+            raise ConfigError(f"scan point {point} is not a valid config: {err}") from None
+        points.append((digest, point, cfg))
+    return points
+
+
+def run_point(key: str, point: dict, cfg_dict: dict, out: str) -> dict:
+    """One point, start to end, in a Dask worker: its record, also written to ``<out>/points/<key>.json``."""
+    from .pipeline import run
+
+    out_dir = Path(out)
+    record: dict[str, Any] = {"key": key, **{f"p:{k}": v for k, v in point.items()}, "status": "ok"}
+    t0 = time.perf_counter()
+    try:
+        r = run(
+            load_config(cfg_dict), run_root=out_dir / "runs", project_root=out_dir / "hls", progress=False
+        )
+        v = r.verification
+        est = json.loads((r.run_dir / "metrics.json").read_text())["estimate"]["totals"]
+        record.update(
+            passed=v.passed,
+            bit_exact=v.bit_exact_fraction,
+            argmax_agreement=v.output_argmax_agreement,
+            **{f"accuracy_{k}": m.accuracy for k, m in v.metrics.items()},
+            **{
+                f"est_{k}": est[k]
+                for k in ("multipliers", "dsp", "lut_multipliers", "bops", "ii", "latency_cycles")
+            },
+            **{"est_bit_weighted_multipliers": est["bit_weighted_multipliers"]},
+        )
+    except Exception as err:  # a failed point is a result, never the end of the scan
+        record.update(
+            status="failed", error=f"{type(err).__name__}: {err}"[:2000], traceback=traceback.format_exc()
+        )
+    finally:
+        import tensorflow as tf
+
+        tf.keras.backend.clear_session()
+    record["seconds"] = round(time.perf_counter() - t0, 1)
+    points = out_dir / "points"
+    points.mkdir(parents=True, exist_ok=True)
+    tmp = points / f".{key}.{os.getpid()}.partial"
+    tmp.write_text(json.dumps(record, indent=1, default=float))
+    tmp.replace(points / f"{key}.json")
+    return record
+
+
+def _records(out: Path) -> dict[str, dict]:
+    found = {}
+    for p in sorted((out / "points").glob("*.json")):
+        try:
+            found[p.stem] = json.loads(p.read_text())
+        except json.JSONDecodeError:  # never written half (atomic), but a hand-edited file should not stop us
+            continue
+    return found
+
+
+def run_scan(
+    path: str | os.PathLike,
+    *,
+    out: str | os.PathLike | None = None,
+    scheduler: str | None = None,
+    workers: int = 2,
+    retry_failed: bool = False,
+    progress: bool = True,
+) -> dict:
+    """Run (or resume) the scan at ``path`` on Dask; returns ``{"ran": [...], "skipped": [...], "records": [...],
+    "table": path, "plot": path}``. ``scheduler`` is a ``tcp://`` address; without it a LocalCluster of
+    ``workers`` single-threaded processes is started (and stopped)."""
+    from distributed import Client, LocalCluster, as_completed
+
+    scan, base = load_scan(path)
+    points = scan_points(scan, base)
+    out = Path(out or Path("runs") / scan.name)
+    out.mkdir(parents=True, exist_ok=True)
+    done = _records(out)
+    todo = [p for p in points if p[0] not in done or (retry_failed and done[p[0]].get("status") != "ok")]
+    skipped = [p[0] for p in points if p not in todo]
+    ran: list[str] = []
+    if todo:
+        cluster = None if scheduler else LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )  # fmt: skip
+        with Client(scheduler or cluster) as client:
+            futures = [
+                client.submit(
+                    run_point, key, point, cfg, str(out.absolute()), key=f"triggernn-point-{key}", pure=False
+                )
+                for key, point, cfg in todo
+            ]
+            it = as_completed(futures)
+            if progress:
+                from tqdm.auto import tqdm
+
+                it = tqdm(it, total=len(futures), desc=f"scan {scan.name}", unit="point")
+            for fut in it:
+                ran.append(fut.result()["key"])
+        if cluster is not None:
+            cluster.close()
+    records = [r for k, r in _records(out).items() if k in {p[0] for p in points}]
+    table = _write_table(records, out / "results.csv")
+    plot = _plot_pareto(records, scan.cost, out / "pareto.png")
+    return {"ran": ran, "skipped": skipped, "records": records, "table": table, "plot": plot, "out": out}
+
+
+def _write_table(records: list[dict], path: Path) -> Path:
+    columns: list[str] = []
+    for r in records:
+        columns += [k for k in r if k not in columns and k != "traceback"]
+    tmp = path.with_suffix(".partial")
+    with tmp.open("w", newline="") as f:
+        w = csv.DictWriter(f, columns, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(records)
+    tmp.replace(path)
+    return path
+
+
+def pareto_front(points: list[tuple[float, float]]) -> list[int]:
+    """Indices of the points no other point beats on both cost (lower) and accuracy (higher), by cost."""
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], -points[i][1]))
+    front, best = [], -float("inf")
+    for i in order:
+        if points[i][1] > best:
+            front.append(i)
+            best = points[i][1]
+    return front
+
+
+def _plot_pareto(records: list[dict], cost: str, path: Path) -> Path:
+    from .report.plots import _plt
+
+    plt = _plt()
+    ok = [r for r in records if r.get("status") == "ok"]
+    fig, ax = plt.subplots(figsize=(8, 6))
+    if ok:
+        xy = [(float(r[f"est_{cost}"]), float(r["accuracy_csim"])) for r in ok]
+        bits = [r.get("p:bits") for r in ok]
+        sc = ax.scatter(
+            *zip(*xy, strict=True), c=[b if isinstance(b, int | float) else 0 for b in bits], cmap="viridis"
+        )
+        if any(b is not None for b in bits):
+            fig.colorbar(sc, ax=ax, label="bits")
+        front = pareto_front(xy)
+        ax.plot([xy[i][0] for i in front], [xy[i][1] for i in front], "r-", label="Pareto front")
+        ax.set_xscale("log")
+        ax.legend(loc="lower right")
+    failed = len(records) - len(ok)
+    ax.set_xlabel(f"estimated {cost.replace('_', ' ')} (no synthesis)")
+    ax.set_ylabel("C-sim accuracy")
+    ax.set_title(
+        f"{len(ok)} points" + (f", {failed} failed (see results.csv)" if failed else ""), fontsize=14
+    )
+    fig.tight_layout()
+    tmp = path.with_suffix(".partial.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
