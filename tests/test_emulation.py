@@ -14,6 +14,7 @@ from triggernn import Emulator, emulate, load_config
 from triggernn.emulation.fixed import cast
 from triggernn.errors import ConfigError, InputError
 from triggernn.hls import emit
+from triggernn.hls.link import link_project
 from triggernn.quantize import FixedSpec
 
 # (width, integer, signed, rounding, saturation): every mode, narrow and wide, signed and not
@@ -118,6 +119,11 @@ def test_workers_and_engines_agree(small_cfg, tmp_path):
     np.testing.assert_array_equal(one, project.csim.outputs)
     np.testing.assert_array_equal(emulate(project, X, batch_size=1000, workers=2), one)
     np.testing.assert_array_equal(emulate(project, X, engine="cpp", batch_size=1000, workers=2), one)
+    # a project re-opened from disk (files only, no layer graph): the C++ engine, same outputs
+    existing = Emulator(link_project(project.path))
+    assert existing.engine == "cpp"
+    assert "re-opened from disk" in existing.reason
+    np.testing.assert_array_equal(existing.predict(X), one)
 
 
 def test_build_cache_reuses_unchanged_firmware(small_cfg, tmp_path, monkeypatch):

@@ -115,7 +115,15 @@ def scan_points(scan: ScanConfig, base: RunConfig) -> list[tuple[str, dict, dict
 
 def run_point(key: str, point: dict, cfg_dict: dict, out: str) -> dict:
     """One point, start to end, in a Dask worker: its record, also written to ``<out>/points/<key>.json``."""
+    import logging
+    import warnings
+
     from .pipeline import run
+
+    # a worker's console is the scan's: keep TensorFlow's and hls4ml's chatter out of it (errors are recorded)
+    warnings.filterwarnings("ignore")
+    for name in ("tensorflow", "triggernn", "hls4ml"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
     out_dir = Path(out)
     record: dict[str, Any] = {"key": key, **{f"p:{k}": v for k, v in point.items()}, "status": "ok"}
@@ -190,22 +198,30 @@ def run_scan(
         cluster = None if scheduler else LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
         )  # fmt: skip
-        with Client(scheduler or cluster) as client:
-            futures = [
-                client.submit(
-                    run_point, key, point, cfg, str(out.absolute()), key=f"triggernn-point-{key}", pure=False
-                )
-                for key, point, cfg in todo
-            ]
-            it = as_completed(futures)
-            if progress:
-                from tqdm.auto import tqdm
+        try:
+            with Client(scheduler or cluster) as client:
+                futures = [
+                    client.submit(
+                        run_point,
+                        key,
+                        point,
+                        cfg,
+                        str(out.absolute()),
+                        key=f"triggernn-point-{key}",
+                        pure=False,
+                    )
+                    for key, point, cfg in todo
+                ]
+                it = as_completed(futures)
+                if progress:
+                    from tqdm.auto import tqdm
 
-                it = tqdm(it, total=len(futures), desc=f"scan {scan.name}", unit="point")
-            for fut in it:
-                ran.append(fut.result()["key"])
-        if cluster is not None:
-            cluster.close()
+                    it = tqdm(it, total=len(futures), desc=f"scan {scan.name}", unit="point")
+                for fut in it:
+                    ran.append(fut.result()["key"])
+        finally:  # also on Ctrl-C: finished points are on disk already, the rest run when started again
+            if cluster is not None:
+                cluster.close()
     records = [r for k, r in _records(out).items() if k in {p[0] for p in points}]
     table = _write_table(records, out / "results.csv")
     plot = _plot_pareto(records, scan.cost, out / "pareto.png")
@@ -255,7 +271,8 @@ def _plot_pareto(records: list[dict], cost: str, path: Path) -> Path:
         ax.set_xscale("log")
         ax.legend(loc="lower right")
     failed = len(records) - len(ok)
-    ax.set_xlabel(f"estimated {cost.replace('_', ' ')} (no synthesis)")
+    label = {"bops": "BOPs", "dsp": "DSPs"}.get(cost, cost.replace("_", " "))
+    ax.set_xlabel(f"estimated {label} (no synthesis)")
     ax.set_ylabel("C-sim accuracy")
     ax.set_title(
         f"{len(ok)} points" + (f", {failed} failed (see results.csv)" if failed else ""), fontsize=14

@@ -158,11 +158,11 @@ def build_numpy_model(hls_model, project: Path | None = None) -> NumpyModel:
             elif kind in ("Activation", "Softmax"):
                 fn = _activation(node, x_spec, res, tables)
             elif kind in ("Pooling1D", "Pooling2D") and str(node.get_attr("pool_op")).lower() == "max":
-                fn = _max_pool(node, res, 1 if kind == "Pooling1D" else 2)
+                fn = _max_pool(node, x_spec, res, 1 if kind == "Pooling1D" else 2)
             elif kind in ("Reshape", "Repack", "Flatten"):
-                fn = _reshape(shape, res)
+                fn = _reshape(shape, x_spec, res)
             elif kind in ("ZeroPadding1D", "ZeroPadding2D"):
-                fn = _zero_pad(node, res, 1 if kind == "ZeroPadding1D" else 2)
+                fn = _zero_pad(node, x_spec, res, 1 if kind == "ZeroPadding1D" else 2)
             elif kind == "BatchNormalization":
                 fn = _batchnorm(node, res)
             elif kind == "GRU":
@@ -201,22 +201,30 @@ def _window(node, prefix: str, nd: int) -> tuple[tuple[int, ...], tuple[int, ...
     return window, stride, tuple(int(node.get_attr(f"pad_{s}") or 0) for s in sides)
 
 
-def _max_pool(node, res, nd):
+def _cast_to(x_spec, res):
+    """The cast from ``x_spec`` to ``res``, or nothing where every input value is already a value of ``res``."""
+    return (lambda x: x) if L.same_grid(x_spec, res) else (lambda x: cast(x, res))
+
+
+def _max_pool(node, x_spec, res, nd):
     pool, stride, pads = _window(node, "pool", nd)
     if any(pads):
         raise L.NotEmulated("padded pooling")
-    return lambda x: cast(L.max_pool(x, pool, stride), res)
+    to_res = _cast_to(x_spec, res)
+    return lambda x: to_res(L.max_pool(x, pool, stride))
 
 
-def _reshape(shape, res):
-    return lambda x: cast(x.reshape(len(x), *shape), res)
+def _reshape(shape, x_spec, res):
+    to_res = _cast_to(x_spec, res)
+    return lambda x: to_res(x.reshape(len(x), *shape))
 
 
-def _zero_pad(node, res, nd):
+def _zero_pad(node, x_spec, res, nd):
     names = ("left", "right") if nd == 1 else ("top", "bottom", "left", "right")
     p = [int(node.get_attr(f"pad_{s}") or 0) for s in names]
     width = [(0, 0)] + [(p[2 * i], p[2 * i + 1]) for i in range(nd)] + [(0, 0)]
-    return lambda x: cast(np.pad(x, width), res)
+    to_res = _cast_to(x_spec, res)
+    return lambda x: to_res(np.pad(x, width))
 
 
 def _batchnorm(node, res):

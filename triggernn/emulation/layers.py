@@ -27,6 +27,11 @@ class NotEmulated(Exception):
     """A layer (or a setting of one) the numpy engine does not reproduce; the message says which."""
 
 
+def same_grid(a: FixedSpec, b: FixedSpec) -> bool:
+    """Whether every value of ``a`` is a value of ``b`` unchanged (so a cast from a to b does nothing)."""
+    return a.fractional <= b.fractional and a.min >= b.min and a.max <= b.max
+
+
 def _max_abs(spec: FixedSpec) -> float:
     return max(abs(spec.min), abs(spec.max))
 
@@ -52,13 +57,15 @@ def dense_op(
     if acc.saturation != "WRAP" and bound > _max_abs(acc):
         raise NotEmulated(f"the accumulator {acc} saturates, which depends on the order of the sum")
     W = np.ascontiguousarray(W, dtype=np.float64)
+    fits = acc.min <= -bound and bound <= acc.max  # no sum can overflow: the accumulator cast is the identity
 
     if exact_products:
 
         def f(x):
             flat = x.reshape(-1, n_in)
-            y = cast(flat @ W + bias, acc)
-            return cast(y, res).reshape(*x.shape[:-1], -1)
+            y = flat @ W
+            y += bias
+            return cast(y if fits else cast(y, acc), res).reshape(*x.shape[:-1], -1)
 
         return f
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import HLSError, InputError
 
 __all__ = ["CSimResult", "check_inputs", "run_csim"]
 
@@ -72,11 +72,16 @@ def run_csim(hls_model, X: np.ndarray, logits_layer: str | None = None) -> CSimR
     t0 = time.perf_counter()
     logits = None
     with contextlib.redirect_stdout(io.StringIO()) as captured:
-        if logits_layer is None:
-            outputs = hls_model.predict(X)
-        else:
-            outputs, traces = hls_model.trace(X)
-            logits = np.asarray(traces[logits_layer]).reshape(len(X), -1)
+        try:
+            if logits_layer is None:
+                outputs = hls_model.predict(X)
+            else:  # hls4ml rebuilds the firmware with its trace hooks here (g++ through build_lib.sh)
+                outputs, traces = hls_model.trace(X)
+                logits = np.asarray(traces[logits_layer]).reshape(len(X), -1)
+        except Exception as err:  # hls4ml raises bare Exceptions and prints the compiler's output
+            raise HLSError(
+                f"the C simulation failed ({err}); hls4ml said:\n{captured.getvalue()[-3000:]}"
+            ) from err
     seconds = time.perf_counter() - t0
     log.debug("hls4ml: %s", captured.getvalue().strip())
     outputs = np.asarray(outputs).reshape(out_shape)
