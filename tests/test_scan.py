@@ -80,7 +80,7 @@ def test_bad_grid_values_stop_before_any_work(tmp_path):
 
 
 def test_shipped_scan_has_at_least_24_distinct_points():
-    scan, base = load_scan(ROOT_CONFIGS / "scan_jet_dense.yaml")
+    scan, base = load_scan(ROOT_CONFIGS / "scans" / "jet_dense.yaml")
     points = scan_points(scan, base)
     assert len({key for key, _, _ in points}) == len(points) >= 24
 

@@ -322,7 +322,7 @@ def _parser() -> argparse.ArgumentParser:
         "scan",
         help="a grid of configs (bits, reuse, sparsity, any key) run as Dask tasks; table + Pareto plot",
     )
-    sc.add_argument("config", type=Path, help="a scan config, e.g. configs/scan_jet_dense.yaml")
+    sc.add_argument("config", type=Path, help="a scan config, e.g. configs/scans/jet_dense.yaml")
     sc.add_argument(
         "--scheduler", default=None, help="a Dask scheduler address (tcp://host:8786); default local"
     )

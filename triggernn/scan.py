@@ -1,10 +1,10 @@
 """Scans on Dask: a grid over bit widths, integer bits, reuse factors, sparsity (any config key), each point
 trained, emitted, C-simulated and verified by the same pipeline as ``triggernn run``, as Dask tasks.
 
-A scan config (``configs/scan_jet_dense.yaml``)::
+A scan config (``configs/scans/jet_dense.yaml``)::
 
     name: scan_jet_dense
-    base: jet_dense.yaml            # a run config, relative to this file
+    base: ../jet_dense.yaml         # a run config, relative to this file
     overrides: {train: {epochs: 8}} # applied to every point
     grid:                           # dotted config keys; 'bits' and 'integer' set weights, biases, activations
       bits: [4, 6, 8, 12, 16]
@@ -65,7 +65,7 @@ def load_scan(path: str | os.PathLike) -> tuple[ScanConfig, RunConfig]:
 
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"scan config '{path}' does not exist: pass e.g. configs/scan_jet_dense.yaml")
+        raise ConfigError(f"scan config '{path}' does not exist: pass e.g. configs/scans/jet_dense.yaml")
     try:
         scan = ScanConfig.model_validate(yaml.safe_load(path.read_text()))
     except (yaml.YAMLError, ValidationError) as err:

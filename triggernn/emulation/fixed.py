@@ -67,7 +67,8 @@ def cast(x, spec: FixedSpec) -> np.ndarray:
     mode = spec.saturation
     if mode == "WRAP":
         span = 2.0**spec.width
-        n = np.where((n < lo) | (n > hi), np.mod(n - lo, span) + lo, n)
+        shifted = n - lo
+        n = shifted - np.floor(shifted / span) * span + lo  # (n - lo) mod 2^W + lo
     elif mode == "SAT":
         n = np.clip(n, lo, hi)
     elif mode == "SAT_SYM":

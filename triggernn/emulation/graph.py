@@ -175,6 +175,9 @@ def build_numpy_model(hls_model, project: Path | None = None) -> NumpyModel:
         size = int(np.prod(shape))
         if kind in ("Conv1D", "Conv2D"):
             size *= int(np.prod(node.get_weights("weight").data.shape)) // int(shape[-1])  # im2col patches
+        elif kind in ("GRU", "LSTM"):  # products of every step: (inputs + state) x 3 gates x state
+            in_shape = node.get_input_variable().shape
+            size = int(in_shape[0]) * int(node.get_weights("recurrent_weight").data.size) * 2
         largest = max(largest, size)
     return NumpyModel(
         input_spec=spec_of(inputs[0].type.precision),
@@ -264,8 +267,9 @@ def _gru(node, x_spec, res, tables):
     def f(x):
         h = np.zeros((len(x), n))
         steps = []
+        x_all = dense_x(x)  # the input products of every step at once: (B, T, 3n)
         for t in range(x.shape[1]):
-            xs, hs = dense_x(x[:, t]), dense_h(h)
+            xs, hs = x_all[:, t], dense_h(h)
             zr = sigma(cast(xs[:, : 2 * n] + hs[:, : 2 * n], acc))
             z, r = zr[:, :n], zr[:, n:]
             h_tilde = phi(cast(xs[:, 2 * n :] + cast(r * hs[:, 2 * n :], acc), acc))

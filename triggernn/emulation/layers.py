@@ -70,6 +70,9 @@ def dense_op(
         return f
 
     n_out = W.shape[1]
+    shift = prod_frac - acc.fractional  # product bits below the accumulator's LSB
+    if acc.rounding in ("TRN", "RND", "RND_MIN_INF") and shift <= 12:
+        return _dense_split(W, bias, x_spec, w_spec, acc, res, shift)
     chunk = max(1, 2_000_000 // (n_in * n_out))
 
     def f(x):
@@ -81,6 +84,45 @@ def dense_op(
             out[i : i + chunk] = products.sum(axis=1)
         y = cast(out + bias, acc)
         return cast(y, res).reshape(*x.shape[:-1], -1)
+
+    return f
+
+
+def _dense_split(W, bias, x_spec: FixedSpec, w_spec: FixedSpec, acc: FixedSpec, res: FixedSpec, shift: int):
+    """Products truncated one by one, as matrix products: with integers ``X = x 2^xf``, ``V = w 2^wf`` and
+    ``s = shift``, split ``X = 2^s H + L`` (``0 <= L < 2^s``); then ``Q(X V / 2^s) = H V + Q(L V / 2^s)`` for the
+    quantizations that commute with integer shifts (TRN, RND, RND_MIN_INF), and the second term takes only
+    ``2^s`` values per weight: a table ``T[i, L, j]``, gathered and summed."""
+    n_in = W.shape[0]
+    base = 1 << shift
+    V = W * 2.0**w_spec.fractional  # integer weights
+    lows = np.arange(base, dtype=np.float64)
+    T = lows[None, :, None] * V[:, None, :] / base  # (n_in, 2^s, n_out), in accumulator LSBs before rounding
+    if acc.rounding == "TRN":
+        T = np.floor(T)
+    elif acc.rounding == "RND":
+        T = np.floor(T + 0.5)
+    else:
+        T = np.ceil(T - 0.5)
+    # float32 where every partial sum of the table terms is an integer below 2**24 (exact), else float64
+    exact32 = float(np.abs(T).max(initial=0)) * n_in < 2.0**24
+    T = np.ascontiguousarray(T.reshape(n_in * base, -1), dtype=np.float32 if exact32 else np.float64)
+    offsets = np.arange(n_in) * base
+    bias_int = bias * 2.0**acc.fractional
+    x_scale, acc_scale = 2.0**x_spec.fractional, 2.0**-acc.fractional
+
+    def f(x):
+        flat = x.reshape(-1, n_in) * x_scale  # integers
+        high = np.floor(flat / base)  # (np.mod on floats is ~40x slower than this)
+        low = flat - high * base
+        out = high @ V
+        rows = low.astype(np.intp) + offsets
+        table = T[rows[:, 0]]  # a copy: the table rows of input 0, then the others added one input at a time
+        for i in range(1, n_in):
+            table += T[rows[:, i]]
+        out += table
+        out += bias_int
+        return cast(cast(out * acc_scale, acc), res).reshape(*x.shape[:-1], -1)
 
     return f
 
@@ -123,7 +165,9 @@ def reduce_tree(x: np.ndarray, op) -> np.ndarray:
 
 def table_index(x: np.ndarray, spec: FixedSpec, n_bits: int) -> np.ndarray:
     """``softmax_idx_from_real_val``: the top ``n_bits`` of ``x``'s bit pattern in ``spec``."""
-    raw = np.mod(x * 2.0**spec.fractional, 2.0**spec.width)  # two's complement pattern, as an integer
+    v = x * 2.0**spec.fractional
+    span = 2.0**spec.width
+    raw = v - np.floor(v / span) * span  # the two's complement bit pattern, as an integer
     return np.floor(raw / 2.0 ** (spec.width - n_bits)).astype(np.int64)
 
 
