@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[gen,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[gen,dev,ref]"
 
 run: install  ## install, then train + emit + C-simulate + verify the dense jet tagger on the embedded jets
 	$(BIN)/triggernn run $(CONFIG)

@@ -193,6 +193,15 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_reference(args: argparse.Namespace) -> int:
+    from .reference.run import run_flow_reference
+
+    res = run_flow_reference(args.out, args.projects, retrain=args.retrain, epochs=args.epochs,
+                             student_epochs=args.student_epochs, save_to=args.save_to)  # fmt: skip
+    print((Path(args.out) / "report.md").read_text())
+    return 0 if res["student"]["bit_exact"] == 1.0 else 1
+
+
 def _cmd_synth(args: argparse.Namespace) -> int:
     from .hls.synth import synthesize
 
@@ -330,6 +339,26 @@ def _parser() -> argparse.ArgumentParser:
     sc.add_argument("--out", type=Path, default=None, help="results folder (default runs/<scan name>)")
     sc.add_argument("--retry-failed", action="store_true", help="run failed points again")
     sc.set_defaults(func=_cmd_scan)
+
+    ref = sub.add_parser(
+        "reference", help="the flow reference (shipped or retrained; GPU when present) and its FPGA student"
+    )
+    ref.add_argument("model", choices=["flow"], help="which reference (flow; the GAN is to come)")
+    ref.add_argument(
+        "--retrain", action="store_true", help="train the flow here instead of loading the shipped one"
+    )
+    ref.add_argument(
+        "--epochs", type=int, default=60, help="flow training epochs with --retrain (default 60)"
+    )
+    ref.add_argument("--student-epochs", type=int, default=60, help="student training epochs (default 60)")
+    ref.add_argument(
+        "--save-to", type=Path, default=None, help="with --retrain: save the flow here (.pt + .json)"
+    )
+    ref.add_argument("--out", type=Path, default=Path("runs/flow"), help="report folder (default runs/flow)")
+    ref.add_argument(
+        "--projects", type=Path, default=Path("hls_projects"), help="where the student project goes"
+    )
+    ref.set_defaults(func=_cmd_reference)
 
     sy = sub.add_parser(
         "synth", help="C synthesis with Vitis/Vivado HLS (when installed), real numbers beside the estimates"
