@@ -194,11 +194,18 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
 
 def _cmd_reference(args: argparse.Namespace) -> int:
-    from .reference.run import run_flow_reference
+    from .reference.run import run_flow_reference, run_gan_reference
 
-    res = run_flow_reference(args.out, args.projects, retrain=args.retrain, epochs=args.epochs,
+    out = args.out or Path("runs") / args.model
+    if args.model == "gan":
+        run_gan_reference(
+            out, args.projects, retrain=args.retrain, epochs=args.epochs or 400, save_to=args.save_to
+        )
+        print((out / "report.md").read_text())
+        return 0
+    res = run_flow_reference(out, args.projects, retrain=args.retrain, epochs=args.epochs or 60,
                              student_epochs=args.student_epochs, save_to=args.save_to)  # fmt: skip
-    print((Path(args.out) / "report.md").read_text())
+    print((out / "report.md").read_text())
     return 0 if res["student"]["bit_exact"] == 1.0 else 1
 
 
@@ -341,9 +348,10 @@ def _parser() -> argparse.ArgumentParser:
     sc.set_defaults(func=_cmd_scan)
 
     ref = sub.add_parser(
-        "reference", help="the flow reference (shipped or retrained; GPU when present) and its FPGA student"
+        "reference",
+        help="the flow / GAN references (shipped or retrained; GPU when present) and their FPGA models",
     )
-    ref.add_argument("model", choices=["flow"], help="which reference (flow; the GAN is to come)")
+    ref.add_argument("model", choices=["flow", "gan"], help="which reference")
     ref.add_argument(
         "--retrain", action="store_true", help="train the flow here instead of loading the shipped one"
     )
@@ -354,7 +362,7 @@ def _parser() -> argparse.ArgumentParser:
     ref.add_argument(
         "--save-to", type=Path, default=None, help="with --retrain: save the flow here (.pt + .json)"
     )
-    ref.add_argument("--out", type=Path, default=Path("runs/flow"), help="report folder (default runs/flow)")
+    ref.add_argument("--out", type=Path, default=None, help="report folder (default runs/<model>)")
     ref.add_argument(
         "--projects", type=Path, default=Path("hls_projects"), help="where the student project goes"
     )
