@@ -21,6 +21,18 @@ def _write_idx(path, array: np.ndarray, gz: bool = True) -> None:
         path.write_bytes(data)
 
 
+def _write_idx_folder(folder, arrays, gz: bool) -> None:
+    """The four files of an official (Fashion-)MNIST download, gzipped (``*.gz``) or not."""
+    stems = (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    )
+    for stem, arr in zip(stems, arrays, strict=True):
+        _write_idx(folder / (f"{stem}.gz" if gz else stem), np.asarray(arr), gz)
+
+
 def _fake_full(rng, n_train=120, n_test=40):
     x_train = rng.integers(0, 256, size=(n_train, 28, 28))
     x_test = rng.integers(0, 256, size=(n_test, 28, 28))
@@ -47,13 +59,7 @@ def test_idx_corrupt(tmp_path):
 
 def test_full_mnist_from_idx_folder_keeps_the_official_test_set(tmp_path):
     xtr, ytr, xte, yte = _fake_full(np.random.default_rng(1))
-    for stem, arr in {
-        "train-images-idx3-ubyte": xtr,
-        "train-labels-idx1-ubyte": ytr,
-        "t10k-images-idx3-ubyte": xte,
-        "t10k-labels-idx1-ubyte": yte,
-    }.items():
-        _write_idx(tmp_path / f"{stem}.gz", np.asarray(arr))
+    _write_idx_folder(tmp_path, (xtr, ytr, xte, yte), gz=True)
     ds = load_digits("mnist", "images", path=tmp_path, fractions=(0.6, 0.2, 0.2))
     assert ds.X_test.shape == (40, 28, 28, 1)
     np.testing.assert_allclose(ds.X_test[..., 0], xte / 255.0, rtol=1e-6)
@@ -106,13 +112,7 @@ def test_sklearn_digits_and_bad_requests():
 
 def test_fashion_mnist_from_a_folder(tmp_path):
     xtr, ytr, xte, yte = _fake_full(np.random.default_rng(4))
-    for stem, arr in {
-        "train-images-idx3-ubyte": xtr,
-        "train-labels-idx1-ubyte": ytr,
-        "t10k-images-idx3-ubyte": xte,
-        "t10k-labels-idx1-ubyte": yte,
-    }.items():
-        _write_idx(tmp_path / stem, np.asarray(arr), gz=False)
+    _write_idx_folder(tmp_path, (xtr, ytr, xte, yte), gz=False)
     ds = load_digits("fashion_mnist", "features", path=tmp_path)
     assert ds.class_names[0] == "T-shirt"
     assert len(ds.y_test) == 40

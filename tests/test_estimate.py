@@ -63,6 +63,18 @@ def test_report_carries_the_estimate(config_run):
     )
 
 
+def test_recurrent_layers_count_every_time_step(config_run):
+    """A GRU's products and bit operations are per event: its kernels run once per time step."""
+    r = config_run("jet_gru")
+    row = next(x for x in estimate(r.project.hls_model)["layers"] if x["kind"] == "GRU")
+    steps = int(r.X_test.shape[1])
+    node = r.project.hls_model.graph[row["layer"]]
+    nonzero = sum(int(node.get_weights(k).nonzeros) for k in ("weight", "recurrent_weight"))
+    assert row["products"] == nonzero * steps
+    assert row["bops"] >= row["products"] * row["weight_bits"] * row["input_bits"]
+    assert row["multipliers"] == math.ceil(nonzero / row["reuse_factor"])  # shared by the steps
+
+
 def test_synth_without_hls_tools_says_what_is_needed(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(synth, "find_hls_tool", lambda: None)
     assert main(["synth", str(tmp_path)]) == 2

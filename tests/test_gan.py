@@ -48,7 +48,6 @@ def test_losses_move_as_expected_on_a_toy():
         assert abs(fake.std() - sd) < 0.3
         assert abs(before.mean() - mu) > 1.0  # the untrained generator was elsewhere
     assert 1.1 < np.mean(log.d_loss[-5:]) < 1.6
-    assert np.mean(log.d_loss[:2]) != np.mean(log.d_loss[-2:])
 
 
 def test_shipped_gan_and_its_fpga_generator(tmp_path):

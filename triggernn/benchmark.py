@@ -40,16 +40,9 @@ def benchmark_model(
 
     graph = r.project.hls_model
     name = graph.config.get_project_name()
-    old = os.environ.get("TRIGGERNN_CACHE")
     with tempfile.TemporaryDirectory() as cache:  # a cold build of the project on disk, then from the cache
-        os.environ["TRIGGERNN_CACHE"] = cache
-        try:
-            _, cold = _timed(build_library, r.project.path, name)
-            _, warm = _timed(build_library, r.project.path, name)
-        finally:
-            os.environ.pop("TRIGGERNN_CACHE") if old is None else os.environ.__setitem__(
-                "TRIGGERNN_CACHE", old
-            )
+        _, cold = _timed(build_library, r.project.path, name, cache=Path(cache))
+        _, warm = _timed(build_library, r.project.path, name, cache=Path(cache))
     X = r.X_test
     # hls4ml predict(): a sample sized to take about predict_seconds
     _, t_small = _timed(graph.predict, X[:20])

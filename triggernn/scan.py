@@ -85,16 +85,21 @@ def _set(tree: dict, dotted: str, value) -> None:
     tree[leaf] = value
 
 
+def _flatten(tree: dict, prefix: str = ""):
+    """``(dotted key, value)`` for every leaf of a nested dict: ``{train: {epochs: 8}}`` -> ``train.epochs``."""
+    for k, v in tree.items():
+        if isinstance(v, dict) and v:
+            yield from _flatten(v, f"{prefix}{k}.")
+        else:
+            yield f"{prefix}{k}", v
+
+
 def scan_points(scan: ScanConfig, base: RunConfig) -> list[tuple[str, dict, dict]]:
     """Every grid point as ``(key, {grid key: value}, full config dict)``, each config validated here, so a
     bad value stops the scan before any work, naming the point."""
     base_dict = base.model_dump(mode="json")
-    for k, v in scan.overrides.items():
-        if isinstance(v, dict):
-            for kk, vv in v.items():
-                _set(base_dict, f"{k}.{kk}", vv)
-        else:
-            _set(base_dict, k, v)
+    for dotted, v in _flatten(scan.overrides):
+        _set(base_dict, dotted, v)
     keys = list(scan.grid)
     points = []
     for values in itertools.product(*(scan.grid[k] for k in keys)):

@@ -22,13 +22,14 @@ from ..hls.build_cache import cache_root, cflags
 
 __all__ = ["TableRequest", "read_tables"]
 
-#: (key, C++ statement template) per table kind; ``C`` is the layer's config struct, ``IN`` its input type.
+#: The C++ that fills one table ``t`` of ``N`` entries, per kind; ``Cfg`` is the layer's config struct and
+#: ``InT`` its input type, both typedef'd in the block that runs it.
 _INIT = {
-    "sigmoid": ("table", "C::table_t t[C::table_size]; nnet::init_sigmoid_table<C, C::table_size>(t); N = C::table_size;"),
-    "tanh": ("table", "C::table_t t[C::table_size]; nnet::init_tanh_table<C, C::table_size>(t); N = C::table_size;"),
-    "exp_stable": ("exp", "C::exp_table_t t[C::exp_table_size]; nnet::init_exp_table<C::inp_norm_t, C>(t, true); N = C::exp_table_size;"),
-    "exp_latency": ("exp", "C::exp_table_t t[C::exp_table_size]; nnet::init_exp_table<IN, C>(t); N = C::exp_table_size;"),
-    "invert": ("inv", "C::inv_table_t t[C::inv_table_size]; nnet::init_invert_table<C::inv_inp_t, C>(t); N = C::inv_table_size;"),
+    "sigmoid": "Cfg::table_t t[Cfg::table_size]; nnet::init_sigmoid_table<Cfg, Cfg::table_size>(t); N = Cfg::table_size;",
+    "tanh": "Cfg::table_t t[Cfg::table_size]; nnet::init_tanh_table<Cfg, Cfg::table_size>(t); N = Cfg::table_size;",
+    "exp_stable": "Cfg::exp_table_t t[Cfg::exp_table_size]; nnet::init_exp_table<Cfg::inp_norm_t, Cfg>(t, true); N = Cfg::exp_table_size;",
+    "exp_latency": "Cfg::exp_table_t t[Cfg::exp_table_size]; nnet::init_exp_table<InT, Cfg>(t); N = Cfg::exp_table_size;",
+    "invert": "Cfg::inv_table_t t[Cfg::inv_table_size]; nnet::init_invert_table<Cfg::inv_inp_t, Cfg>(t); N = Cfg::inv_table_size;",
 }  # fmt: skip
 
 TableRequest = tuple[str, str, str, str]  # (layer name, kind in _INIT, config struct, input type)
@@ -65,16 +66,10 @@ def read_tables(project: Path, requests: list[TableRequest], cache_dir: Path | N
         "int main() {",
     ]
     for layer, kind, struct, in_type in requests:
-        body = (
-            _INIT[kind.removeprefix("recr_").removeprefix("act_")][1]  # a GRU has one table of each
-            .replace("C::", f"{struct}::")
-            .replace("<C,", f"<{struct},")
-            .replace(", C>", f", {struct}>")
-        )
-        body = body.replace("<IN,", f"<{in_type},")
+        body = _INIT[kind.removeprefix("recr_").removeprefix("act_")]  # a GRU has one table of each
         lines += [
             "  {",
-            f"    unsigned N; {body}",
+            f"    typedef {struct} Cfg; typedef {in_type} InT; unsigned N; {body}",
             f'    std::printf("@ {layer} {kind} %u\\n", N);',
             '    for (unsigned i = 0; i < N; i++) std::printf("%a\\n", t[i].to_double());',
             "  }",

@@ -74,14 +74,14 @@ def firmware_key(project: Path, name: str) -> str:
     return h.hexdigest()
 
 
-def build_library(project: Path, name: str, kind: str = "csim") -> Path:
+def build_library(project: Path, name: str, kind: str = "csim", *, cache: Path | None = None) -> Path:
     """The shared library of ``project``'s firmware, from the cache or built into it.
 
     ``kind="csim"`` is hls4ml's bridge (what ``predict()`` calls), ``kind="batch"`` adds ``triggernn_batch``,
-    a loop over events in C++ (see :mod:`triggernn.emulation.native`).
+    a loop over events in C++ (see :mod:`triggernn.emulation.native`). ``cache`` overrides :func:`cache_root`.
     """
     project = Path(project).absolute()
-    entry = cache_root() / "csim" / firmware_key(project, name)
+    entry = Path(cache or cache_root()) / "csim" / firmware_key(project, name)
     lib = entry / f"{kind}.so"
     if lib.is_file():
         return lib

@@ -9,34 +9,40 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["macs_per_event", "multiplier_cost"]
+__all__ = ["WEIGHTED", "layer_multipliers", "macs_per_event", "multiplier_cost"]
 
-_WEIGHTED = ("Dense", "Conv1D", "Conv2D", "PointwiseConv1D", "PointwiseConv2D")
+WEIGHTED = ("Dense", "Conv1D", "Conv2D", "PointwiseConv1D", "PointwiseConv2D")
+
+
+def layer_multipliers(node) -> dict:
+    """The multiplier row of one Dense/Conv node: name, products (nonzero weights), reuse factor, multipliers
+    after it, weight and input bits, bit-weighted count, and the kernel's size (zeros included)."""
+    w = node.get_weights("weight")
+    products = int(w.nonzeros)
+    rf = int(node.get_attr("reuse_factor") or 1)
+    mults = math.ceil(products / rf)
+    wbits = int(w.type.precision.width)
+    abits = int(node.get_input_variable().type.precision.width)
+    return {
+        "layer": node.name,
+        "products": products,
+        "reuse_factor": rf,
+        "multipliers": mults,
+        "weight_bits": wbits,
+        "input_bits": abits,
+        "bit_weighted": mults * wbits * abits,
+        "size": int(w.data.size),
+    }
 
 
 def multiplier_cost(hls_model) -> list[dict]:
     """One row per weighted layer: name, products, reuse factor, multipliers, weight/input bits, bit-weighted."""
     rows = []
     for node in hls_model.get_layers():
-        if node.class_name not in _WEIGHTED:
-            continue
-        w = node.get_weights("weight")
-        products = int(w.nonzeros)
-        rf = int(node.get_attr("reuse_factor") or 1)
-        mults = math.ceil(products / rf)
-        wbits = int(w.type.precision.width)
-        abits = int(node.get_input_variable().type.precision.width)
-        rows.append(
-            {
-                "layer": node.name,
-                "products": products,
-                "reuse_factor": rf,
-                "multipliers": mults,
-                "weight_bits": wbits,
-                "input_bits": abits,
-                "bit_weighted": mults * wbits * abits,
-            }
-        )
+        if node.class_name in WEIGHTED:
+            row = layer_multipliers(node)
+            del row["size"]
+            rows.append(row)
     return rows
 
 

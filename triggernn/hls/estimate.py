@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import math
 
+from .cost import WEIGHTED, layer_multipliers
+
 __all__ = ["estimate", "estimate_table"]
 
-_WEIGHTED = ("Dense", "Conv1D", "Conv2D", "PointwiseConv1D", "PointwiseConv2D")
-_RECURRENT = ("GRU", "LSTM", "SimpleRNN")
+_GATES = {"GRU": 3, "LSTM": 4, "SimpleRNN": 1}
+_RECURRENT = tuple(_GATES)
 
 
 def _mult_kind(wbits: int, abits: int) -> str:
@@ -42,25 +44,24 @@ def _kernel_latency(n_in: int, reuse: int) -> int:
 
 def _weighted_row(node, io_type: str) -> dict:
     kind = node.class_name
-    rf = int(node.get_attr("reuse_factor") or 1)
-    abits = int(node.get_input_variable().type.precision.width)
     out_shape = [int(d) for d in node.get_output_variable().shape]
     if kind in _RECURRENT:
-        w = node.get_weights("weight")
-        u = node.get_weights("recurrent_weight")
+        rf = int(node.get_attr("reuse_factor") or 1)
+        abits = int(node.get_input_variable().type.precision.width)
+        w, u = node.get_weights("weight"), node.get_weights("recurrent_weight")
         wbits = int(w.type.precision.width)
         nonzero = int(w.nonzeros) + int(u.nonzeros)
         size = int(w.data.size) + int(u.data.size)
         steps = int(node.get_input_variable().shape[0])
-        n_state = int(node.get_attr("n_out"))
-        n_in = size // max(1, n_state * (3 if kind == "GRU" else 4 if kind == "LSTM" else 1))
-        m, positions = size // n_in, steps
+        per_step = _GATES[kind] * int(node.get_attr("n_out"))  # gate outputs per time step
+        n_in = size // per_step  # inputs + state, per gate output
+        m, positions = per_step * steps, steps
         latency = steps * (_kernel_latency(n_in, rf) + 6)
         ii = latency
     else:
-        w = node.get_weights("weight")
-        wbits = int(w.type.precision.width)
-        nonzero, size = int(w.nonzeros), int(w.data.size)
+        row = layer_multipliers(node)
+        rf, wbits, abits = row["reuse_factor"], row["weight_bits"], row["input_bits"]
+        nonzero, size = row["products"], row["size"]
         n_out = out_shape[-1]
         n_in = size // n_out
         positions = math.prod(out_shape[:-1]) if len(out_shape) > 1 else 1
@@ -115,7 +116,7 @@ def estimate(hls_model) -> dict:
     clock = float(hls_model.config.get_config_value("ClockPeriod") or 5.0)
     rows, other = [], []
     for node in hls_model.get_layers():
-        if node.class_name in _WEIGHTED + _RECURRENT:
+        if node.class_name in WEIGHTED + _RECURRENT:
             rows.append(_weighted_row(node, io_type))
         else:
             row = _other_row(node, io_type)

@@ -11,16 +11,27 @@ them back onto the CPU, so a reference trained elsewhere can be compared without
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
+from .store import load_state, save_state
 
-__all__ = ["FlowSpec", "anomaly_auc", "device", "evaluate", "load", "make_flow", "nll", "save", "train_flow"]
+__all__ = [
+    "FlowSpec",
+    "anomaly_auc",
+    "anomaly_aucs",
+    "device",
+    "evaluate",
+    "load",
+    "make_flow",
+    "nll",
+    "save",
+    "train_flow",
+]
 
 QCD = ("g", "q")
 
@@ -134,40 +145,41 @@ def anomaly_auc(scores: np.ndarray, is_signal: np.ndarray) -> float:
     return float(roc_auc_score(is_signal, scores))
 
 
-def evaluate(flow, X: np.ndarray, y: np.ndarray, class_names) -> dict:
-    """Test NLL of QCD jets and, per non-QCD class, the AUC of ``-log p`` against QCD."""
-    scores = nll(flow, X)
+def evaluate(flow, X: np.ndarray, y: np.ndarray, class_names, *, scores: np.ndarray | None = None) -> dict:
+    """Test NLL of QCD jets and, per non-QCD class, the AUC of ``-log p`` against QCD (``scores``: the flow's
+    ``nll(X)`` when already computed)."""
+    scores = nll(flow, X) if scores is None else scores
+    return {
+        "qcd_nll": float(scores[_is_qcd(y, class_names)].mean()),
+        "auc": anomaly_aucs(scores, y, class_names),
+    }
+
+
+def _is_qcd(y: np.ndarray, class_names) -> np.ndarray:
     names = list(class_names)
-    qcd = np.isin(y, [names.index(c) for c in QCD if c in names])
-    out = {"qcd_nll": float(scores[qcd].mean()), "auc": {}}
-    for k, name in enumerate(names):
-        if name in QCD:
-            continue
-        sel = qcd | (y == k)
-        out["auc"][name] = anomaly_auc(scores[sel], (y[sel] == k).astype(int))
+    return np.isin(y, [names.index(c) for c in QCD if c in names])
+
+
+def anomaly_aucs(scores: np.ndarray, y: np.ndarray, class_names) -> dict[str, float]:
+    """Per non-QCD class, the AUC of ``scores`` (higher: more anomalous) for that class against QCD."""
+    qcd = _is_qcd(y, class_names)
+    out = {}
+    for k, name in enumerate(class_names):
+        if name not in QCD:
+            sel = qcd | (y == k)
+            out[name] = anomaly_auc(scores[sel], (y[sel] == k).astype(int))
     return out
 
 
 def save(flow, spec: FlowSpec, meta: dict, path: str | Path) -> Path:
     """Weights (``<path>.pt``) and ``<path>.json`` with the spec and ``meta`` (metrics, training log)."""
-    import torch
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(flow.state_dict(), path.with_suffix(".pt.partial"))
-    path.with_suffix(".pt.partial").replace(path.with_suffix(".pt"))
-    path.with_suffix(".json").write_text(json.dumps({"spec": asdict(spec), **meta}, indent=1, default=float))
-    return path.with_suffix(".pt")
+    return save_state(flow, spec, meta, path)
 
 
 def load(path: str | Path):
     """``(flow, meta)`` from :func:`save`'s files, on the CPU."""
-    import torch
-
-    path = Path(path)
-    meta = json.loads(path.with_suffix(".json").read_text())
+    state, meta = load_state(path)
     s = meta["spec"]
     flow = make_flow(FlowSpec(s["features"], s["transforms"], tuple(s["hidden"])))
-    flow.load_state_dict(torch.load(path.with_suffix(".pt"), map_location="cpu", weights_only=True))
-    flow.eval()
-    return flow, meta
+    flow.load_state_dict(state)
+    return flow.eval(), meta

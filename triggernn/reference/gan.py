@@ -13,12 +13,13 @@ calibrated precision and C-simulated: its jets are judged the same way.
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from .store import load_state, save_state
 
 __all__ = ["GANSpec", "c2st_auc", "generate", "keras_generator", "load", "make_gan", "save", "train_gan",
            "wasserstein_table"]  # fmt: skip
@@ -175,23 +176,13 @@ def keras_generator(G, spec: GANSpec):
 
 
 def save(G, spec: GANSpec, meta: dict, path) -> Path:
-    import torch
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(G.state_dict(), path.with_suffix(".pt.partial"))
-    path.with_suffix(".pt.partial").replace(path.with_suffix(".pt"))
-    path.with_suffix(".json").write_text(json.dumps({"spec": asdict(spec), **meta}, indent=1, default=float))
-    return path.with_suffix(".pt")
+    return save_state(G, spec, meta, path)
 
 
 def load(path):
     """``(G, meta)`` on the CPU."""
-    import torch
-
-    path = Path(path)
-    meta = json.loads(path.with_suffix(".json").read_text())
+    state, meta = load_state(path)
     s = meta["spec"]
     G, _ = make_gan(GANSpec(s["features"], s["classes"], s["latent"], tuple(s["hidden"])))
-    G.load_state_dict(torch.load(path.with_suffix(".pt"), map_location="cpu", weights_only=True))
+    G.load_state_dict(state)
     return G.eval(), meta

@@ -41,17 +41,16 @@ def run_flow_reference(
         training = {"device": log.device, "epochs": log.epochs, "seconds_per_epoch": log.seconds_per_epoch,
                     "best_val_nll": min(log.val_nll)}  # fmt: skip
         source = "trained in this run"
-        if save_to:
-            F.save(flow, spec, {"training": training, "metrics": F.evaluate(flow, ds.X_test, ds.y_test,
-                                                                            ds.class_names)}, save_to)  # fmt: skip
     else:
         flow, meta = F.load(SHIPPED_FLOW)
         training, source = (
             meta.get("training", {}),
             f"shipped reference ({SHIPPED_FLOW.with_suffix('.pt').name})",
         )
-    metrics = F.evaluate(flow, ds.X_test, ds.y_test, ds.class_names)
     scores = {k: F.nll(flow, getattr(ds, f"X_{k}")) for k in ("train", "val", "test")}
+    metrics = F.evaluate(flow, ds.X_test, ds.y_test, ds.class_names, scores=scores["test"])
+    if save_to and retrain:
+        F.save(flow, F.FlowSpec(), {"training": training, "metrics": metrics}, save_to)
     student = distill(scores, ds, Path(projects) / "flow_student", epochs=student_epochs)
     result = {
         "flow": {"source": source, "training": training, **metrics},

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..config import load_config
 from ..quantize import to_fixed_grid
-from .flow import QCD, anomaly_auc
+from .flow import anomaly_aucs
 
 __all__ = ["StudentResult", "distill"]
 
@@ -36,17 +36,6 @@ class StudentResult:
     max_abs_diff: float
     project: Path
     model: object
-
-
-def _aucs(scores: np.ndarray, y: np.ndarray, class_names) -> dict[str, float]:
-    names = list(class_names)
-    qcd = np.isin(y, [names.index(c) for c in QCD if c in names])
-    out = {}
-    for k, name in enumerate(names):
-        if name not in QCD:
-            sel = qcd | (y == k)
-            out[name] = anomaly_auc(scores[sel], (y[sel] == k).astype(int))
-    return out
 
 
 def distill(flow_scores, ds, project_dir, *, epochs: int = 60, config: dict | None = None, seed: int = 0):
@@ -78,8 +67,8 @@ def distill(flow_scores, ds, project_dir, *, epochs: int = 60, config: dict | No
                    tb_outputs=qk[:100, None])  # fmt: skip
     cs = project.csim.outputs.ravel()
     auc = {
-        "flow": _aucs(flow_scores["test"], ds.y_test, ds.class_names),
-        "qkeras": _aucs(qk, ds.y_test, ds.class_names),
-        "csim": _aucs(cs, ds.y_test, ds.class_names),
+        "flow": anomaly_aucs(flow_scores["test"], ds.y_test, ds.class_names),
+        "qkeras": anomaly_aucs(qk, ds.y_test, ds.class_names),
+        "csim": anomaly_aucs(cs, ds.y_test, ds.class_names),
     }
     return StudentResult(auc, float(np.mean(cs == qk)), float(np.abs(cs - qk).max()), project.path, model)
