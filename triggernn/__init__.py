@@ -14,22 +14,57 @@ The public API, in pipeline order::
 
 from __future__ import annotations
 
+import importlib
 import os
 
 # TensorFlow's C++ logging drowns the progress output; users can still set their own level.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from .compiler import CompileResult
-from .compiler import compile_model as compile
-from .config import RunConfig, load_config
-from .emulation import Emulator, emulate
-from .errors import ConfigError, HLSError, TriggerNNError, VerificationError
-from .hls import HLSProject, emit, project_digest, run_csim, run_testbench
-from .models import available_models, build_model, register_model
-from .pipeline import RunResult, run
-from .quantize import FixedSpec, parse_fixed, quantize_model, to_fixed_grid
-from .train import train_model
-from .verify import VerificationResult, verify_outputs
+# The public API is imported on first use (PEP 562): ``import triggernn.reference.flow`` on a GPU machine needs
+# numpy, PyTorch and zuko only, and ``triggernn --help`` does not load pydantic, uproot or hls4ml.
+_API = {
+    "CompileResult": "compiler",
+    "compile": ("compiler", "compile_model"),
+    "RunConfig": "config",
+    "load_config": "config",
+    "Emulator": "emulation",
+    "emulate": "emulation",
+    "ConfigError": "errors",
+    "HLSError": "errors",
+    "TriggerNNError": "errors",
+    "VerificationError": "errors",
+    "HLSProject": "hls",
+    "emit": "hls",
+    "project_digest": "hls",
+    "run_csim": "hls",
+    "run_testbench": "hls",
+    "available_models": "models",
+    "build_model": "models",
+    "register_model": "models",
+    "RunResult": "pipeline",
+    "run": "pipeline",
+    "FixedSpec": "quantize",
+    "parse_fixed": "quantize",
+    "quantize_model": "quantize",
+    "to_fixed_grid": "quantize",
+    "train_model": "train",
+    "VerificationResult": "verify",
+    "verify_outputs": "verify",
+}
+
+
+def __getattr__(name: str):
+    if name not in _API:
+        raise AttributeError(f"module 'triggernn' has no attribute {name!r}")
+    module, attr = _API[name] if isinstance(_API[name], tuple) else (_API[name], name)
+    value = getattr(importlib.import_module(f".{module}", __name__), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_API))
+
 
 __version__ = "0.1.0"
 
