@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import logging
 import time
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import HLSError, InputError
+from .build_cache import compile_cached
 
 __all__ = ["CSimResult", "check_inputs", "run_csim"]
 
@@ -75,8 +77,12 @@ def run_csim(hls_model, X: np.ndarray, logits_layer: str | None = None) -> CSimR
         try:
             if logits_layer is None:
                 outputs = hls_model.predict(X)
-            else:  # hls4ml rebuilds the firmware with its trace hooks here (g++ through build_lib.sh)
-                outputs, traces = hls_model.trace(X)
+            else:  # trace() rewrites the firmware with its trace hooks and compiles it: through our cache
+                hls_model.compile = functools.partial(compile_cached, hls_model)
+                try:
+                    outputs, traces = hls_model.trace(X)
+                finally:
+                    del hls_model.compile
                 logits = np.asarray(traces[logits_layer]).reshape(len(X), -1)
         except Exception as err:  # hls4ml raises bare Exceptions and prints the compiler's output
             raise HLSError(

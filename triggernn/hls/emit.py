@@ -151,6 +151,8 @@ def emit(
             tb["output_data_tb"] = str(work / "tb_out.npy")
         proj = work / "project"
         h = cfg.hls
+        # with a traced logits layer the C simulation runs the firmware with trace hooks: build only that one
+        tracing = csim_inputs is not None and logits_layer(model) is not None
         with contextlib.redirect_stdout(io.StringIO()) as captured:
             try:
                 hls_model = hls4ml.converters.convert_from_keras_model(
@@ -164,6 +166,7 @@ def emit(
                     io_type=h.io_type,
                     **tb,
                 )
+                hls_model.config.trace_output = tracing
                 compile_cached(hls_model)
             except Exception as err:  # hls4ml raises bare Exceptions for conversion and g++ failures
                 raise HLSError(
@@ -176,11 +179,12 @@ def emit(
         project = HLSProject(path=final, hls_model=hls_model, hls_config=hc, logits_layer=logits_layer(model))
         if csim_inputs is not None:
             project.csim = run_csim(hls_model, csim_inputs, project.logits_layer)
-            if project.logits_layer is not None:
-                # tracing rebuilt the firmware with trace hooks; leave the clean build behind
-                hls_model.config.trace_output = False
-                with contextlib.redirect_stdout(io.StringIO()):
-                    compile_cached(hls_model)
+        if (
+            tracing
+        ):  # the project on disk without the trace hooks (the library in memory keeps them: same outputs)
+            hls_model.config.trace_output = False
+            with contextlib.redirect_stdout(io.StringIO()):
+                hls_model.write()
         # The C++ reads its weight files from absolute paths once, on its first call: make that call now,
         # while the files are still where this build points, so predict() keeps working after the move.
         with contextlib.redirect_stdout(io.StringIO()):
