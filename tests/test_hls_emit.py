@@ -51,6 +51,8 @@ def test_untrained_dense_is_bit_exact(small_cfg, tmp_path, io_type):
     assert not list((tmp_path / "prj" / "firmware").glob("*.so"))
     assert [p.name for p in tmp_path.iterdir()] == ["prj"]
     assert "partial" not in (tmp_path / "prj" / "hls4ml_config.yml").read_text()
+    # the logits were traced in C-sim, but the firmware handed to Vivado carries no trace hooks
+    assert "save_layer_output" not in (tmp_path / "prj" / "firmware" / "myproject.cpp").read_text()
     # predict() on the finished project reproduces the C simulation
     np.testing.assert_array_equal(project.predict(X[:50]).outputs, project.csim.outputs[:50])
     np.testing.assert_array_equal(emulate(project, X[:50]), project.csim.outputs[:50])
