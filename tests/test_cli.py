@@ -11,7 +11,9 @@ CONFIGS = sorted(str(p) for p in (Path(__file__).parents[1] / "configs").glob("*
 
 def test_check_shipped_configs(capsys):
     assert main(["check", *CONFIGS]) == 0
-    assert capsys.readouterr().out.count(": ok") == len(CONFIGS)
+    out = capsys.readouterr().out
+    assert out.count(": ok") == len(CONFIGS)
+    assert "flow reference, shipped" in out  # configs/flow.yaml is a reference run's config
 
 
 def test_bad_config_exits_2_with_message(tmp_path, capsys):

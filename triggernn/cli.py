@@ -15,7 +15,12 @@ __all__ = ["main"]
 def _cmd_run(args: argparse.Namespace) -> int:
     from .config import load_config
     from .pipeline import run
+    from .reference.config import is_reference_config
 
+    if is_reference_config(args.config):  # configs/flow.yaml, configs/gan.yaml
+        args.model, args.out, args.student_epochs, args.save_to = args.config, None, None, None
+        args.retrain = False
+        return _cmd_reference(args)
     cfg = load_config(args.config)
     if args.epochs is not None:
         cfg = cfg.with_overrides(train={"epochs": args.epochs})
@@ -194,17 +199,22 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
 
 def _cmd_reference(args: argparse.Namespace) -> int:
+    from .reference.config import load_reference_config
     from .reference.run import run_flow_reference, run_gan_reference
 
-    out = args.out or Path("runs") / args.model
-    if args.model == "gan":
-        run_gan_reference(
-            out, args.projects, retrain=args.retrain, epochs=args.epochs or 400, save_to=args.save_to
-        )
+    cfg = load_reference_config(args.model)
+    overrides = {"retrain": args.retrain or None, "epochs": args.epochs, "save_to": args.save_to}
+    if cfg.reference == "flow":
+        overrides["student_epochs"] = args.student_epochs
+    cfg = cfg.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    out = Path(args.out or Path(getattr(args, "runs", "runs")) / cfg.name)
+    common = {"retrain": cfg.retrain, "epochs": cfg.epochs, "save_to": cfg.save_to}
+    common["progress"] = not getattr(args, "quiet", False)
+    if cfg.reference == "gan":
+        res = run_gan_reference(out, args.projects, width=cfg.width, **common)
         print((out / "report.md").read_text())
-        return 0
-    res = run_flow_reference(out, args.projects, retrain=args.retrain, epochs=args.epochs or 60,
-                             student_epochs=args.student_epochs, save_to=args.save_to)  # fmt: skip
+        return 0 if res["fpga_generator"]["max_abs_diff_vs_keras"] < 0.01 else 1
+    res = run_flow_reference(out, args.projects, student_epochs=cfg.student_epochs, **common)
     print((out / "report.md").read_text())
     return 0 if res["student"]["bit_exact"] == 1.0 else 1
 
@@ -231,8 +241,15 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from .config import load_config
+    from .reference.config import is_reference_config, load_reference_config
 
     for path in args.configs:
+        if is_reference_config(path):
+            ref = load_reference_config(path)
+            print(
+                f"{path}: ok ({ref.name}, {ref.reference} reference, {'retrained' if ref.retrain else 'shipped'})"
+            )
+            continue
         cfg = load_config(path)
         print(f"{path}: ok ({cfg.name}, family {cfg.model.family}, {cfg.hls.backend} {cfg.hls.io_type})")
     return 0
@@ -351,18 +368,21 @@ def _parser() -> argparse.ArgumentParser:
         "reference",
         help="the flow / GAN references (shipped or retrained; GPU when present) and their FPGA models",
     )
-    ref.add_argument("model", choices=["flow", "gan"], help="which reference")
+    ref.add_argument("model", help="flow or gan (configs/<model>.yaml), or a reference YAML")
     ref.add_argument(
-        "--retrain", action="store_true", help="train the flow here instead of loading the shipped one"
+        "--retrain",
+        action="store_true",
+        help="train here (GPU when present) instead of loading the shipped one",
     )
     ref.add_argument(
-        "--epochs", type=int, default=60, help="flow training epochs with --retrain (default 60)"
+        "--epochs", type=int, default=None, help="training epochs with --retrain (default: config)"
     )
-    ref.add_argument("--student-epochs", type=int, default=60, help="student training epochs (default 60)")
+    ref.add_argument("--student-epochs", type=int, default=None, help="flow student epochs (default: config)")
     ref.add_argument(
-        "--save-to", type=Path, default=None, help="with --retrain: save the flow here (.pt + .json)"
+        "--save-to", type=Path, default=None, help="with --retrain: save the weights here (.pt + .json)"
     )
-    ref.add_argument("--out", type=Path, default=None, help="report folder (default runs/<model>)")
+    ref.add_argument("--out", type=Path, default=None, help="report folder (default runs/<config name>)")
+    ref.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     ref.add_argument(
         "--projects", type=Path, default=Path("hls_projects"), help="where the student project goes"
     )

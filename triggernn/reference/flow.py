@@ -21,11 +21,14 @@ from ..errors import InputError
 from .store import load_state, save_state
 
 __all__ = [
+    "JET_DEPENDENT",
     "FlowSpec",
     "anomaly_auc",
     "anomaly_aucs",
     "device",
+    "discrete_columns",
     "evaluate",
+    "jet_flow_spec",
     "load",
     "make_flow",
     "nll",
@@ -38,11 +41,32 @@ QCD = ("g", "q")
 
 @dataclass(frozen=True)
 class FlowSpec:
-    """Hyper-parameters of the MAF: ``transforms`` autoregressive layers of ``hidden`` units each."""
+    """Hyper-parameters of the MAF: ``transforms`` autoregressive layers of ``hidden`` units each.
+
+    ``columns``: the input columns the density is put on (empty: all ``features``). A density needs features
+    that are not functions of each other: on a lower-dimensional surface it grows without bound and the NLL
+    runs to minus infinity while the flow learns nothing useful (see :data:`JET_DEPENDENT`).
+
+    ``dequantize``: ``(column, bin width)`` pairs, columns of the input, of features taking discrete values
+    (the constituent multiplicity): the same unbounded growth happens on integers, so in training each value
+    is spread uniformly over its bin; the density is evaluated at bin centres, the values themselves."""
 
     features: int = 16
     transforms: int = 5
     hidden: tuple[int, ...] = (128, 128)
+    columns: tuple[int, ...] = ()
+    dequantize: tuple[tuple[int, float], ...] = ()
+
+    @property
+    def modelled(self) -> tuple[int, ...]:
+        """The input columns the flow sees, in order."""
+        return self.columns or tuple(range(self.features))
+
+
+#: The four jet features that are functions of the others, on every jet (features.py's definitions):
+#: ``d2_bB = e3/e2^3 = c2_bB / c1_bB``, ``d2_a1_b1 = d2_b1`` identically, ``d2_a1_b2 = e3^(1)/(e2^(2))^1.5 =
+#: c2_b1 c1_b1^2 / c1_b2^1.5``. The flow models the density of the other twelve.
+JET_DEPENDENT = ("d2_b1_mmdt", "d2_b2_mmdt", "d2_a1_b1_mmdt", "d2_a1_b2_mmdt")
 
 
 @dataclass
@@ -63,11 +87,60 @@ def device(prefer: str | None = None):
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def discrete_columns(
+    raw: np.ndarray, *, max_values: int = 1000, atol: float = 1e-3
+) -> tuple[tuple[int, float], ...]:
+    """``(column, 1.0)`` for each column of ``raw`` (features in their own units) holding only integers (to
+    ``atol``: float32 round trips through standardization) and fewer than ``max_values`` distinct ones: the
+    bins :class:`FlowSpec` ``dequantize`` spreads in training. Divide the width by the column's scale when
+    the flow sees standardized features."""
+    out = []
+    for j in range(raw.shape[1]):
+        col = np.asarray(raw[:, j], dtype=np.float64)
+        if np.all(np.abs(col - np.round(col)) < atol) and len(np.unique(np.round(col))) < max_values:
+            out.append((j, 1.0))
+    return tuple(out)
+
+
+def jet_flow_spec(feature_names, X_raw: np.ndarray, std: np.ndarray, **kwargs) -> FlowSpec:
+    """The spec for standardized jet features: every column but :data:`JET_DEPENDENT`, the discrete ones
+    (found in ``X_raw``, the features in their own units) dequantized over one unit, ``1/std`` standardized."""
+    names = list(feature_names)
+    columns = tuple(j for j, n in enumerate(names) if n not in JET_DEPENDENT)
+    bins = tuple((j, w / float(std[j])) for j, w in discrete_columns(X_raw) if j in columns)
+    return FlowSpec(features=len(names), columns=columns, dequantize=bins, **kwargs)
+
+
+def _dequantizer(spec: FlowSpec, dev):
+    """``x -> x + uniform noise over each discrete column's bin`` (identity when there is none), on the
+    modelled columns."""
+    import torch
+
+    if not spec.dequantize:
+        return lambda x, gen: x
+    width = torch.zeros(len(spec.modelled), device=dev)
+    for j, w in spec.dequantize:
+        width[spec.modelled.index(j)] = w
+
+    def spread(x, gen):
+        u = torch.rand(x.shape, generator=gen).to(dev) - 0.5
+        return x + u * width
+
+    return spread
+
+
 def make_flow(spec: FlowSpec):
+    """zuko's MAF on ``spec.modelled`` columns; ``flow.columns`` tells :func:`nll` which to take."""
     import zuko
 
-    return zuko.flows.MAF(features=spec.features, context=0, transforms=spec.transforms,
+    bad = [j for j in spec.modelled if not 0 <= j < spec.features]
+    bad += [j for j, _ in spec.dequantize if j not in spec.modelled]
+    if bad:
+        raise InputError(f"flow columns {bad} are not among the {spec.features} inputs / modelled columns")
+    flow = zuko.flows.MAF(features=len(spec.modelled), context=0, transforms=spec.transforms,
                           hidden_features=list(spec.hidden))  # fmt: skip
+    flow.columns = list(spec.modelled)
+    return flow
 
 
 def nll(flow, X: np.ndarray, batch_size: int = 65536) -> np.ndarray:
@@ -79,7 +152,7 @@ def nll(flow, X: np.ndarray, batch_size: int = 65536) -> np.ndarray:
     flow.eval()
     with torch.no_grad():
         for i in range(0, len(X), batch_size):
-            x = torch.as_tensor(np.asarray(X[i : i + batch_size], dtype=np.float32), device=dev)
+            x = torch.as_tensor(np.asarray(X[i : i + batch_size, flow.columns], dtype=np.float32), device=dev)
             out.append(-flow().log_prob(x).cpu().numpy())
     return np.concatenate(out).astype(np.float64)
 
@@ -106,10 +179,11 @@ def train_flow(
     dev = device(on)
     flow = make_flow(spec).to(dev)
     opt = torch.optim.Adam(flow.parameters(), lr=learning_rate)
-    x_all = torch.as_tensor(np.asarray(X_train, dtype=np.float32), device=dev)
+    x_all = torch.as_tensor(np.asarray(X_train[:, flow.columns], dtype=np.float32), device=dev)
     log = TrainLog(device=str(dev), epochs=epochs, seconds_per_epoch=0.0)
     best, best_state = np.inf, None
     gen = torch.Generator(device="cpu").manual_seed(seed)
+    spread = _dequantizer(spec, dev)
     it = range(epochs)
     if progress:
         from tqdm.auto import tqdm
@@ -121,7 +195,7 @@ def train_flow(
         order = torch.randperm(len(x_all), generator=gen).to(dev)
         total = 0.0
         for i in range(0, len(order), batch_size):
-            x = x_all[order[i : i + batch_size]]
+            x = spread(x_all[order[i : i + batch_size]], gen)
             loss = -flow().log_prob(x).mean()
             opt.zero_grad()
             loss.backward()
@@ -180,6 +254,9 @@ def load(path: str | Path):
     """``(flow, meta)`` from :func:`save`'s files, on the CPU."""
     state, meta = load_state(path)
     s = meta["spec"]
-    flow = make_flow(FlowSpec(s["features"], s["transforms"], tuple(s["hidden"])))
+    dq = tuple((int(j), float(w)) for j, w in s.get("dequantize", ()))
+    flow = make_flow(
+        FlowSpec(s["features"], s["transforms"], tuple(s["hidden"]), tuple(s.get("columns", ())), dq)
+    )
     flow.load_state_dict(state)
     return flow.eval(), meta

@@ -10,7 +10,14 @@ import numpy as np
 
 from . import flow as F
 
-__all__ = ["SHIPPED_FLOW", "run_flow_reference"]
+__all__ = [
+    "SHIPPED_FLOW",
+    "SHIPPED_GAN",
+    "gan_quality",
+    "run_flow_reference",
+    "run_gan_reference",
+    "training_line",
+]
 
 #: The reference shipped in the repository (weights + hyper-parameters + metrics), trained on the embedded jets.
 SHIPPED_FLOW = Path(__file__).parent / "weights" / "flow_qcd"
@@ -21,7 +28,7 @@ def run_flow_reference(
     projects: str | Path = "hls_projects",
     *,
     retrain: bool = False,
-    epochs: int = 60,
+    epochs: int = 300,
     student_epochs: int = 60,
     save_to: str | Path | None = None,
     progress: bool = True,
@@ -30,16 +37,13 @@ def run_flow_reference(
     and write ``<out>/report.md`` and ``<out>/metrics.json``; returns the metrics."""
     from ..data import load_jets
     from .student import distill
+    from .train import train_flow_reference
 
     ds = load_jets()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if retrain or not SHIPPED_FLOW.with_suffix(".pt").is_file():
-        qcd_tr, qcd_va = (np.isin(y, [0, 1]) for y in (ds.y_train, ds.y_val))
-        spec = F.FlowSpec()
-        flow, log = F.train_flow(ds.X_train[qcd_tr], ds.X_val[qcd_va], spec, epochs=epochs, progress=progress)
-        training = {"device": log.device, "epochs": log.epochs, "seconds_per_epoch": log.seconds_per_epoch,
-                    "best_val_nll": min(log.val_nll)}  # fmt: skip
+        flow, spec, training = train_flow_reference(ds, epochs, progress=progress)
         source = "trained in this run"
     else:
         flow, meta = F.load(SHIPPED_FLOW)
@@ -50,7 +54,7 @@ def run_flow_reference(
     scores = {k: F.nll(flow, getattr(ds, f"X_{k}")) for k in ("train", "val", "test")}
     metrics = F.evaluate(flow, ds.X_test, ds.y_test, ds.class_names, scores=scores["test"])
     if save_to and retrain:
-        F.save(flow, F.FlowSpec(), {"training": training, "metrics": metrics}, save_to)
+        F.save(flow, spec, {"training": training, "metrics": metrics}, save_to)
     student = distill(scores, ds, Path(projects) / "flow_student", epochs=student_epochs)
     result = {
         "flow": {"source": source, "training": training, **metrics},
@@ -60,10 +64,12 @@ def run_flow_reference(
         "data": ds.source,
     }  # fmt: skip
     (out / "metrics.json").write_text(json.dumps(result, indent=1, default=float))
+    scored = {"flow (reference)": scores["test"], "student, C-sim (FPGA)": student.scores["csim"]}
+    _plot_anomaly(ds, scored, out / "anomaly_roc.png")
     lines = [
         "# Flow reference and its FPGA student",
         "",
-        f"Flow: zuko MAF ({source}); training: {training or 'not recorded'}. Data: {ds.source}, test split.",
+        f"Flow: zuko MAF ({source}); {training_line(training)}. Data: {ds.source}, test split.",
         f"Student: QKeras 16-32-16-1 regressing the flow's -log p, compiled in {student.project}; "
         f"C-sim vs QKeras bit-exact on {student.bit_exact:.2%} of test jets (largest difference "
         f"{student.max_abs_diff:g}).",
@@ -82,17 +88,32 @@ def run_flow_reference(
 SHIPPED_GAN = Path(__file__).parent / "weights" / "gan_generator"
 
 
-def _gan_quality(real, fake, y_real, y_fake, ds) -> dict:
+def training_line(t: dict) -> str:
+    """How a reference was trained, in words: epochs, device, seconds per epoch, and the CPU beside a GPU."""
+    if not t:
+        return "training not recorded"
+    where = t.get("device_name") or t.get("device", "?")
+    line = f"trained {t.get('epochs', '?')} epochs on {t.get('device', '?')} ({where}), "
+    line += f"{t.get('seconds_per_epoch', float('nan')):.3f} s an epoch"
+    if t.get("cpu_seconds_per_epoch"):
+        line += (f"; the same epochs on that machine's CPU ({t.get('cpu_name', 'cpu')}) "
+                 f"{t['cpu_seconds_per_epoch']:.3f} s, {t['cpu_over_gpu']:.1f}x the GPU's time")  # fmt: skip
+    return line
+
+
+def gan_quality(real, fake, y, ds) -> dict:
+    """Generated jets ``fake`` (classes ``y``, one per real jet of ``real``) judged against ``real``: mean W1 per
+    class beside the real-vs-real floor (``ds``'s validation jets), W1 per feature, classifier two-sample AUC."""
     from . import gan as Gm
 
-    w = Gm.wasserstein_table(real, fake, y_real, y_fake, ds.class_names, ds.X_val, ds.y_val)
+    w = Gm.wasserstein_table(real, fake, y, y, ds.class_names, ds.X_val, ds.y_val)
     return {
         "w1_mean": {c: float(np.mean(r["generated"])) for c, r in w.items()},
         "w1_floor": {c: float(np.mean(r["real_vs_real"])) for c, r in w.items()},
         "w1_per_feature": {
             c: dict(zip(ds.feature_names, map(float, r["generated"]), strict=True)) for c, r in w.items()
         },
-        "c2st_auc": Gm.c2st_auc(real, fake, y_real, y_fake, len(ds.class_names)),
+        "c2st_auc": Gm.c2st_auc(real, fake, y, y, len(ds.class_names)),
     }
 
 
@@ -101,7 +122,7 @@ def run_gan_reference(
     projects: str | Path = "hls_projects",
     *,
     retrain: bool = False,
-    epochs: int = 400,
+    epochs: int = 2000,
     width: int = 18,
     save_to: str | Path | None = None,
     progress: bool = True,
@@ -116,15 +137,13 @@ def run_gan_reference(
     from ..hls import emit
     from ..quantize import to_fixed_grid
     from . import gan as Gm
+    from .train import train_gan_reference
 
     ds = load_jets()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if retrain or not SHIPPED_GAN.with_suffix(".pt").is_file():
-        spec = Gm.GANSpec()
-        G, _, log = Gm.train_gan(ds.X_train, ds.y_train, spec, epochs=epochs, progress=progress)
-        training = {"device": log.device, "epochs": epochs, "seconds_per_epoch": log.seconds_per_epoch,
-                    "d_loss_last": log.d_loss[-1], "g_loss_last": log.g_loss[-1]}  # fmt: skip
+        G, spec, training = train_gan_reference(ds, epochs, progress=progress)
         source = "trained in this run"
     else:
         G, meta = Gm.load(SHIPPED_GAN)
@@ -136,7 +155,7 @@ def run_gan_reference(
         )
     inputs = Gm.generator_inputs(ds.y_test, spec, seed=1)
     fake = Gm.generate(G, inputs)
-    quality = _gan_quality(ds.X_test, fake, ds.y_test, ds.y_test, ds)
+    quality = gan_quality(ds.X_test, fake, ds.y_test, ds)
     if save_to and retrain:
         Gm.save(G, spec, {"training": training, "metrics": quality}, save_to)
 
@@ -155,7 +174,7 @@ def run_gan_reference(
     project = emit(kmodel, cfg, Path(projects) / "gan_generator", csim_inputs=grid_inputs,
                    tb_inputs=grid_inputs[:100], tb_outputs=keras_out[:100])  # fmt: skip
     fpga = project.csim.outputs.astype(np.float64)
-    fpga_quality = _gan_quality(ds.X_test, fpga, ds.y_test, ds.y_test, ds)
+    fpga_quality = gan_quality(ds.X_test, fpga, ds.y_test, ds)
     result = {
         "gan": {"source": source, "training": training, **quality},
         "fpga_generator": {"width": width, "max_abs_diff_vs_keras": float(np.abs(fpga - keras_out).max()),
@@ -167,7 +186,7 @@ def run_gan_reference(
     lines = [
         "# GAN reference and its generator on the FPGA",
         "",
-        f"GAN: conditional, PyTorch ({source}); training: {training or 'not recorded'}. Data: {ds.source}.",
+        f"GAN: conditional, PyTorch ({source}); {training_line(training)}. Data: {ds.source}.",
         f"FPGA generator: the same weights in Keras, hls4ml at {width}-bit calibrated precision, C-simulated; "
         f"largest difference from the float generator {result['fpga_generator']['max_abs_diff_vs_keras']:.4f} "
         "(standardized units).",
@@ -182,6 +201,34 @@ def run_gan_reference(
                   f"FPGA generator {fpga_quality['c2st_auc']:.3f}."]  # fmt: skip
     (out / "report.md").write_text("\n".join(lines) + "\n")
     return result
+
+
+def _plot_anomaly(ds, scores: dict[str, np.ndarray], path: Path) -> None:
+    """QCD efficiency vs signal efficiency of each anomaly score, one panel per signal class."""
+    from sklearn.metrics import roc_curve
+
+    from ..report.plots import _plt
+
+    plt = _plt()
+    signals = [(k, c) for k, c in enumerate(ds.class_names) if c not in F.QCD]
+    fig, axes = plt.subplots(1, len(signals), figsize=(6 * len(signals), 5.5), sharey=True)
+    qcd = F._is_qcd(ds.y_test, ds.class_names)
+    for ax, (k, name) in zip(np.atleast_1d(axes), signals, strict=True):
+        sel = qcd | (ds.y_test == k)
+        for (label, s), style in zip(scores.items(), ("-", "--", ":"), strict=False):
+            fpr, tpr, _ = roc_curve(ds.y_test[sel] == k, s[sel])
+            ax.plot(tpr, np.maximum(fpr, 1e-4), style, lw=2, label=label)
+        ax.plot(np.linspace(0, 1, 50), np.linspace(0, 1, 50), ":", color="grey", lw=1, label="random")
+        ax.set_yscale("log")
+        ax.set_ylim(1e-3, 1.2)
+        ax.set_title(f"{name} jets vs QCD (g+q)", fontsize=14)
+        ax.set_xlabel("Signal efficiency")
+        ax.grid(True, which="both", alpha=0.3)
+    np.atleast_1d(axes)[0].set_ylabel("QCD efficiency")
+    np.atleast_1d(axes)[0].legend(fontsize=10, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
 
 
 def _plot_features(ds, fake, fpga, path: Path) -> None:

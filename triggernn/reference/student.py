@@ -36,6 +36,7 @@ class StudentResult:
     max_abs_diff: float
     project: Path
     model: object
+    scores: dict[str, np.ndarray]  # {"qkeras" | "csim": the student's output on the test jets}
 
 
 def distill(flow_scores, ds, project_dir, *, epochs: int = 60, config: dict | None = None, seed: int = 0):
@@ -71,4 +72,5 @@ def distill(flow_scores, ds, project_dir, *, epochs: int = 60, config: dict | No
         "qkeras": anomaly_aucs(qk, ds.y_test, ds.class_names),
         "csim": anomaly_aucs(cs, ds.y_test, ds.class_names),
     }
-    return StudentResult(auc, float(np.mean(cs == qk)), float(np.abs(cs - qk).max()), project.path, model)
+    return StudentResult(auc, float(np.mean(cs == qk)), float(np.abs(cs - qk).max()), project.path, model,
+                         {"qkeras": qk, "csim": cs})  # fmt: skip

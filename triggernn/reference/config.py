@@ -1,0 +1,84 @@
+"""The YAML of a reference run (``configs/flow.yaml``, ``configs/gan.yaml``): ``reference: flow | gan`` and
+what to train, validated like every other config (unknown keys and bad values named, with the fix)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import Field, TypeAdapter, ValidationError
+
+from ..config import _format_error, _Strict
+from ..errors import ConfigError
+
+__all__ = ["SHIPPED", "FlowRunConfig", "GANRunConfig", "is_reference_config", "load_reference_config"]
+
+#: ``configs/`` of the repository: ``triggernn reference flow`` reads ``configs/flow.yaml`` when it is there.
+SHIPPED = Path(__file__).parents[2] / "configs"
+
+
+class FlowRunConfig(_Strict):
+    """The flow reference and its FPGA student."""
+
+    reference: Literal["flow"]
+    name: str = "flow"
+    retrain: bool = False  # train here (GPU when PyTorch sees one) instead of loading the shipped weights
+    epochs: int = Field(300, ge=1)  # flow epochs, with retrain
+    student_epochs: int = Field(60, ge=1)
+    save_to: Path | None = None  # with retrain: write the new weights here (.pt + .json)
+
+
+class GANRunConfig(_Strict):
+    """The conditional GAN reference and its generator on the FPGA."""
+
+    reference: Literal["gan"]
+    name: str = "gan"
+    retrain: bool = False
+    epochs: int = Field(2000, ge=1)
+    width: int = Field(18, ge=6, le=32)  # total bits of the generator's calibrated fixed-point types
+    save_to: Path | None = None
+
+
+ReferenceConfig = Annotated[FlowRunConfig | GANRunConfig, Field(discriminator="reference")]
+_ADAPTER = TypeAdapter(ReferenceConfig)
+
+
+def _read(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path} is not valid YAML: {err}") from None
+
+
+def is_reference_config(path: str | os.PathLike) -> bool:
+    """Whether the YAML file at ``path`` describes a reference run (has a top-level ``reference:`` key)."""
+    path = Path(path)
+    if not path.is_file():
+        return False
+    data = _read(path)
+    return isinstance(data, dict) and "reference" in data
+
+
+def load_reference_config(source: str | os.PathLike | dict[str, Any]) -> FlowRunConfig | GANRunConfig:
+    """A validated reference config from a dict, a YAML path, or a name (``"flow"``: the shipped
+    ``configs/flow.yaml``, or the defaults where it is absent)."""
+    if isinstance(source, dict):
+        data, where = source, "<dict>"
+    elif str(source) in ("flow", "gan"):
+        shipped = SHIPPED / f"{source}.yaml"
+        data, where = (
+            (_read(shipped), str(shipped)) if shipped.is_file() else ({"reference": str(source)}, source)
+        )
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise ConfigError(f"'{source}' is neither a reference (flow, gan) nor a YAML file")
+        data, where = _read(path), str(path)
+    if not isinstance(data, dict) or data.get("reference") not in ("flow", "gan"):
+        raise ConfigError(f"{where}: needs 'reference:' set to flow or gan")
+    try:
+        return _ADAPTER.validate_python(data)
+    except ValidationError as err:
+        raise ConfigError(_format_error(err, str(where))) from None
