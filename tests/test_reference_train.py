@@ -90,3 +90,22 @@ def test_reference_configs(tmp_path):
     bad.write_text("reference: gan\nwidth: 3\n")
     with pytest.raises(ConfigError, match="width"):
         load_reference_config(bad)
+
+
+def test_reference_units_follow_the_reference_not_the_dataset():
+    """A reference keeps the scaling of the jets it was trained on: another sample (its own mean and width)
+    is moved into those units, and generated features back, exactly."""
+    from types import SimpleNamespace
+
+    from triggernn.data import load_jets
+    from triggernn.reference.units import from_reference, scaling_of, to_reference
+
+    a, b = load_jets(), load_jets(seed=7)  # other splits: other means and widths
+    assert not np.allclose(a.mean, b.mean)
+    raw = b.X_test.astype(np.float64) * b.std + b.mean
+    in_a = to_reference(b.X_test, b, scaling_of(a))
+    np.testing.assert_allclose(in_a, (raw - a.mean) / a.std, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(from_reference(in_a, b, scaling_of(a)), b.X_test, rtol=1e-4, atol=1e-4)
+    other = SimpleNamespace(feature_names=("pt",) * 16, mean=None, std=None)
+    with pytest.raises(F.InputError, match="trained on features"):
+        to_reference(b.X_test, other, scaling_of(a))

@@ -203,12 +203,14 @@ def _cmd_reference(args: argparse.Namespace) -> int:
     from .reference.run import run_flow_reference, run_gan_reference
 
     cfg = load_reference_config(args.model)
-    overrides = {"retrain": args.retrain or None, "epochs": args.epochs, "save_to": args.save_to}
+    overrides = {"retrain": args.retrain or None, "epochs": args.epochs, "save_to": args.save_to,
+                 "data": getattr(args, "data", None), "evaluate_on": getattr(args, "evaluate_on", None)}  # fmt: skip
     if cfg.reference == "flow":
         overrides["student_epochs"] = args.student_epochs
     cfg = cfg.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     out = Path(args.out or Path(getattr(args, "runs", "runs")) / cfg.name)
-    common = {"retrain": cfg.retrain, "epochs": cfg.epochs, "save_to": cfg.save_to}
+    common = {"retrain": cfg.retrain, "epochs": cfg.epochs, "save_to": cfg.save_to, "data": cfg.data,
+              "evaluate_on": cfg.evaluate_on}  # fmt: skip
     common["progress"] = not getattr(args, "quiet", False)
     if cfg.reference == "gan":
         res = run_gan_reference(out, args.projects, width=cfg.width, **common)
@@ -382,6 +384,12 @@ def _parser() -> argparse.ArgumentParser:
         "--save-to", type=Path, default=None, help="with --retrain: save the weights here (.pt + .json)"
     )
     ref.add_argument("--out", type=Path, default=None, help="report folder (default runs/<config name>)")
+    ref.add_argument(
+        "--data", default=None, help="with --retrain: a jet file to train on (default: embedded)"
+    )
+    ref.add_argument(
+        "--evaluate-on", default=None, help="a jet file whose test split judges (default: embedded)"
+    )
     ref.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     ref.add_argument(
         "--projects", type=Path, default=Path("hls_projects"), help="where the student project goes"

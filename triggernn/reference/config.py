@@ -19,26 +19,31 @@ __all__ = ["SHIPPED", "FlowRunConfig", "GANRunConfig", "is_reference_config", "l
 SHIPPED = Path(__file__).parents[2] / "configs"
 
 
-class FlowRunConfig(_Strict):
+class _ReferenceRun(_Strict):
+    retrain: bool = False  # train here (GPU when PyTorch sees one) instead of loading the shipped weights
+    save_to: Path | None = None  # with retrain: write the new weights here (.pt + .json)
+    data: str | None = (
+        None  # with retrain: the jets to train on (a file, e.g. from `triggernn data generate`)
+    )
+    evaluate_on: str | None = None  # the jets whose test split judges the reference and its FPGA model
+
+
+class FlowRunConfig(_ReferenceRun):
     """The flow reference and its FPGA student."""
 
     reference: Literal["flow"]
     name: str = "flow"
-    retrain: bool = False  # train here (GPU when PyTorch sees one) instead of loading the shipped weights
     epochs: int = Field(300, ge=1)  # flow epochs, with retrain
     student_epochs: int = Field(60, ge=1)
-    save_to: Path | None = None  # with retrain: write the new weights here (.pt + .json)
 
 
-class GANRunConfig(_Strict):
+class GANRunConfig(_ReferenceRun):
     """The conditional GAN reference and its generator on the FPGA."""
 
     reference: Literal["gan"]
     name: str = "gan"
-    retrain: bool = False
     epochs: int = Field(2000, ge=1)
     width: int = Field(18, ge=6, le=32)  # total bits of the generator's calibrated fixed-point types
-    save_to: Path | None = None
 
 
 ReferenceConfig = Annotated[FlowRunConfig | GANRunConfig, Field(discriminator="reference")]

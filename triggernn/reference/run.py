@@ -31,30 +31,38 @@ def run_flow_reference(
     epochs: int = 300,
     student_epochs: int = 60,
     save_to: str | Path | None = None,
+    data: str | Path | None = None,
+    evaluate_on: str | Path | None = None,
     progress: bool = True,
 ) -> dict:
-    """Evaluate (or retrain with ``retrain``) the flow on the embedded jets, distill it into the FPGA student,
-    and write ``<out>/report.md`` and ``<out>/metrics.json``; returns the metrics."""
+    """Evaluate (or retrain with ``retrain``, on the jets of ``data``) the flow on the test split of
+    ``evaluate_on`` (both default: the embedded jets), distill it into the FPGA student on those jets, and write
+    ``<out>/report.md``, ``<out>/metrics.json`` and ``<out>/anomaly_roc.png``; returns the metrics."""
     from ..data import load_jets
     from .student import distill
     from .train import train_flow_reference
+    from .units import scaling_of, to_reference
 
-    ds = load_jets()
+    ds = load_jets(evaluate_on)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if retrain or not SHIPPED_FLOW.with_suffix(".pt").is_file():
-        flow, spec, training = train_flow_reference(ds, epochs, progress=progress)
-        source = "trained in this run"
+        train_ds = load_jets(data) if data is not None else ds
+        flow, spec, training = train_flow_reference(train_ds, epochs, progress=progress)
+        scaling, source = scaling_of(train_ds), "trained in this run"
     else:
         flow, meta = F.load(SHIPPED_FLOW)
-        training, source = (
-            meta.get("training", {}),
-            f"shipped reference ({SHIPPED_FLOW.with_suffix('.pt').name})",
-        )
-    scores = {k: F.nll(flow, getattr(ds, f"X_{k}")) for k in ("train", "val", "test")}
-    metrics = F.evaluate(flow, ds.X_test, ds.y_test, ds.class_names, scores=scores["test"])
+        training, scaling = meta.get("training", {}), meta.get("scaling") or scaling_of(ds)
+        source = f"shipped reference ({SHIPPED_FLOW.with_suffix('.pt').name})"
+    scores = {
+        k: F.nll(flow, to_reference(getattr(ds, f"X_{k}"), ds, scaling)) for k in ("train", "val", "test")
+    }
+    metrics = {
+        **F.evaluate(flow, ds.X_test, ds.y_test, ds.class_names, scores=scores["test"]),
+        "data": ds.source,
+    }
     if save_to and retrain:
-        F.save(flow, spec, {"training": training, "metrics": metrics}, save_to)
+        F.save(flow, spec, {"scaling": scaling, "training": training, "metrics": metrics}, save_to)
     student = distill(scores, ds, Path(projects) / "flow_student", epochs=student_epochs)
     result = {
         "flow": {"source": source, "training": training, **metrics},
@@ -69,7 +77,7 @@ def run_flow_reference(
     lines = [
         "# Flow reference and its FPGA student",
         "",
-        f"Flow: zuko MAF ({source}); {training_line(training)}. Data: {ds.source}, test split.",
+        f"Flow: zuko MAF ({source}); {training_line(training)}. Judged on: {ds.source}, test split.",
         f"Student: QKeras 16-32-16-1 regressing the flow's -log p, compiled in {student.project}; "
         f"C-sim vs QKeras bit-exact on {student.bit_exact:.2%} of test jets (largest difference "
         f"{student.max_abs_diff:g}).",
@@ -95,6 +103,8 @@ def training_line(t: dict) -> str:
     where = t.get("device_name") or t.get("device", "?")
     line = f"trained {t.get('epochs', '?')} epochs on {t.get('device', '?')} ({where}), "
     line += f"{t.get('seconds_per_epoch', float('nan')):.3f} s an epoch"
+    if t.get("jets"):
+        line += f" of {t['jets']:,} jets ({t.get('data', 'data not recorded')})"
     if t.get("cpu_seconds_per_epoch"):
         line += (f"; the same epochs on that machine's CPU ({t.get('cpu_name', 'cpu')}) "
                  f"{t['cpu_seconds_per_epoch']:.3f} s, {t['cpu_over_gpu']:.1f}x the GPU's time")  # fmt: skip
@@ -125,11 +135,14 @@ def run_gan_reference(
     epochs: int = 2000,
     width: int = 18,
     save_to: str | Path | None = None,
+    data: str | Path | None = None,
+    evaluate_on: str | Path | None = None,
     progress: bool = True,
 ) -> dict:
-    """Evaluate (or retrain) the conditional GAN against held-out jets, compile its generator for the FPGA at
-    calibrated precision, C-simulate it and judge its jets the same way; ``<out>/report.md``, ``metrics.json``
-    and ``features.png`` (real vs GAN vs FPGA, per feature)."""
+    """Evaluate (or retrain, on the jets of ``data``) the conditional GAN against the held-out jets of
+    ``evaluate_on`` (both default: the embedded jets), compile its generator for the FPGA at calibrated
+    precision, C-simulate it and judge its jets the same way; ``<out>/report.md``, ``metrics.json`` and
+    ``features.png`` (real vs GAN vs FPGA, per feature)."""
     from ..calibrate import calibrate
     from ..compiler import _precision_for
     from ..config import load_config
@@ -138,26 +151,26 @@ def run_gan_reference(
     from ..quantize import to_fixed_grid
     from . import gan as Gm
     from .train import train_gan_reference
+    from .units import from_reference, scaling_of
 
-    ds = load_jets()
+    ds = load_jets(evaluate_on)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if retrain or not SHIPPED_GAN.with_suffix(".pt").is_file():
-        G, spec, training = train_gan_reference(ds, epochs, progress=progress)
-        source = "trained in this run"
+        train_ds = load_jets(data) if data is not None else ds
+        G, spec, training = train_gan_reference(train_ds, epochs, progress=progress)
+        scaling, source = scaling_of(train_ds), "trained in this run"
     else:
         G, meta = Gm.load(SHIPPED_GAN)
         s = meta["spec"]
         spec = Gm.GANSpec(s["features"], s["classes"], s["latent"], tuple(s["hidden"]))
-        training, source = (
-            meta.get("training", {}),
-            f"shipped reference ({SHIPPED_GAN.with_suffix('.pt').name})",
-        )
+        training, scaling = meta.get("training", {}), meta.get("scaling") or scaling_of(ds)
+        source = f"shipped reference ({SHIPPED_GAN.with_suffix('.pt').name})"
     inputs = Gm.generator_inputs(ds.y_test, spec, seed=1)
-    fake = Gm.generate(G, inputs)
-    quality = gan_quality(ds.X_test, fake, ds.y_test, ds)
+    fake = from_reference(Gm.generate(G, inputs), ds, scaling)
+    quality = {**gan_quality(ds.X_test, fake, ds.y_test, ds), "data": ds.source}
     if save_to and retrain:
-        Gm.save(G, spec, {"training": training, "metrics": quality}, save_to)
+        Gm.save(G, spec, {"scaling": scaling, "training": training, "metrics": quality}, save_to)
 
     # the generator on the FPGA: calibrated precision from other noise, then C simulation on the test inputs
     kmodel = Gm.keras_generator(G, spec)
@@ -173,11 +186,12 @@ def run_gan_reference(
     keras_out = kmodel.predict(grid_inputs, batch_size=4096, verbose=0)
     project = emit(kmodel, cfg, Path(projects) / "gan_generator", csim_inputs=grid_inputs,
                    tb_inputs=grid_inputs[:100], tb_outputs=keras_out[:100])  # fmt: skip
-    fpga = project.csim.outputs.astype(np.float64)
+    fpga_raw = project.csim.outputs.astype(np.float64)  # the generator's own units
+    fpga = from_reference(fpga_raw, ds, scaling)
     fpga_quality = gan_quality(ds.X_test, fpga, ds.y_test, ds)
     result = {
         "gan": {"source": source, "training": training, **quality},
-        "fpga_generator": {"width": width, "max_abs_diff_vs_keras": float(np.abs(fpga - keras_out).max()),
+        "fpga_generator": {"width": width, "max_abs_diff_vs_keras": float(np.abs(fpga_raw - keras_out).max()),
                            "project": str(project.path), **fpga_quality},
         "data": ds.source,
     }  # fmt: skip
@@ -186,7 +200,7 @@ def run_gan_reference(
     lines = [
         "# GAN reference and its generator on the FPGA",
         "",
-        f"GAN: conditional, PyTorch ({source}); {training_line(training)}. Data: {ds.source}.",
+        f"GAN: conditional, PyTorch ({source}); {training_line(training)}. Judged on: {ds.source}, test split.",
         f"FPGA generator: the same weights in Keras, hls4ml at {width}-bit calibrated precision, C-simulated; "
         f"largest difference from the float generator {result['fpga_generator']['max_abs_diff_vs_keras']:.4f} "
         "(standardized units).",

@@ -10,8 +10,8 @@ hls4ml, pydantic or uproot)::
 
 ``fit`` trains each reference on the GPU when PyTorch sees one (else the CPU), then times a few epochs of the
 same training on the CPU of the same machine, and writes ``flow_qcd.{pt,json}`` and
-``gan_generator.{pt,json}`` (the shipped format: copy them to ``triggernn/reference/weights/``) and
-``timing.json``. ``triggernn reference flow|gan`` then loads them anywhere and compiles their FPGA models.
+``gan_generator.{pt,json}`` (the shipped format, feature scaling included: copy them to
+``triggernn/reference/weights/``) and ``timing.json``. ``triggernn reference flow|gan`` then loads them anywhere and compiles their FPGA models.
 """
 
 from __future__ import annotations
@@ -32,12 +32,12 @@ __all__ = ["export_jets", "fit_references", "load_arrays", "train_flow_reference
 _SPLITS = ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test", "mean", "std")
 
 
-def export_jets(path: str | Path, **load_kwargs) -> Path:
-    """The splits of :func:`triggernn.data.load_jets` (standardized features, labels, scales, names) as one
-    ``.npz``, written atomically."""
+def export_jets(path: str | Path, source: str | Path | None = None) -> Path:
+    """The splits of :func:`triggernn.data.load_jets` of ``source`` (default: the embedded jets) - standardized
+    features, labels, scales, names - as one ``.npz``, written atomically."""
     from ..data import load_jets
 
-    ds = load_jets(**load_kwargs)
+    ds = load_jets(source)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
@@ -81,7 +81,7 @@ def train_flow_reference(ds, epochs: int, *, on: str | None = None, progress: bo
         ds.X_train[qcd_tr], ds.X_val[qcd_va], spec, epochs=epochs, on=on, progress=progress
     )
     training = {"device": log.device, "device_name": _device_name(log.device), "epochs": epochs,
-                "seconds_per_epoch": log.seconds_per_epoch, "jets": int(qcd_tr.sum()),
+                "seconds_per_epoch": log.seconds_per_epoch, "jets": int(qcd_tr.sum()), "data": str(ds.source),
                 "best_val_nll": min(log.val_nll)}  # fmt: skip
     return flow, spec, training
 
@@ -91,7 +91,7 @@ def train_gan_reference(ds, epochs: int, *, on: str | None = None, progress: boo
     spec = Gm.GANSpec()
     G, _, log = Gm.train_gan(ds.X_train, ds.y_train, spec, epochs=epochs, on=on, progress=progress)
     training = {"device": log.device, "device_name": _device_name(log.device), "epochs": epochs,
-                "seconds_per_epoch": log.seconds_per_epoch, "jets": len(ds.X_train),
+                "seconds_per_epoch": log.seconds_per_epoch, "jets": len(ds.X_train), "data": str(ds.source),
                 "d_loss_last": log.d_loss[-1], "g_loss_last": log.g_loss[-1]}  # fmt: skip
     return G, spec, training
 
@@ -104,12 +104,18 @@ def fit_references(
     gan_epochs: int = 2000,
     cpu_epochs: int = 5,
     on: str | None = None,
+    evaluate_on=None,
     progress: bool = True,
 ) -> dict:
-    """Train the flow (QCD jets) and the conditional GAN (all jets) on ``on`` (default: GPU when present), time
-    ``cpu_epochs`` epochs of each on the CPU too (0: skip), save both in the shipped format under ``out``;
-    returns the timing table also written to ``<out>/timing.json``."""
+    """Train the flow (QCD jets) and the conditional GAN (all jets) of ``ds`` on ``on`` (default: GPU when
+    present), time ``cpu_epochs`` epochs of each on the CPU too (0: skip), judge both on the test split of
+    ``evaluate_on`` (default ``ds``), save them in the shipped format under ``out``; returns the timing table
+    also written to ``<out>/timing.json``."""
     from .run import gan_quality
+    from .units import from_reference, scaling_of, to_reference
+
+    ev = ds if evaluate_on is None else evaluate_on
+    scaling = scaling_of(ds)
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -121,11 +127,12 @@ def fit_references(
             cpu = train(ds, cpu_epochs, on="cpu")[2]
             t.update(cpu_seconds_per_epoch=cpu["seconds_per_epoch"], cpu_name=cpu["device_name"],
                      cpu_over_gpu=cpu["seconds_per_epoch"] / t["seconds_per_epoch"])  # fmt: skip
-    F.save(flow, spec, {"training": flow_t, "metrics": F.evaluate(flow, ds.X_test, ds.y_test, ds.class_names)},
+    flow_metrics = F.evaluate(flow, to_reference(ev.X_test, ev, scaling), ev.y_test, ev.class_names)
+    F.save(flow, spec, {"scaling": scaling, "training": flow_t, "metrics": {**flow_metrics, "data": ev.source}},
            out / "flow_qcd")  # fmt: skip
-    fake = Gm.generate(G, Gm.generator_inputs(ds.y_test, gspec, seed=1))
-    Gm.save(G, gspec, {"training": gan_t, "metrics": gan_quality(ds.X_test, fake, ds.y_test, ds)},
-            out / "gan_generator")  # fmt: skip
+    fake = from_reference(Gm.generate(G, Gm.generator_inputs(ev.y_test, gspec, seed=1)), ev, scaling)
+    gan_metrics = {**gan_quality(ev.X_test, fake, ev.y_test, ev), "data": ev.source}
+    Gm.save(G, gspec, {"scaling": scaling, "training": gan_t, "metrics": gan_metrics}, out / "gan_generator")
     rows = {"flow": flow_t, "gan": gan_t}
     (out / "timing.json").write_text(json.dumps(rows, indent=1))
     return rows
@@ -140,8 +147,12 @@ def main(argv: list[str] | None = None) -> int:
         "export", help="write the embedded jets' splits as one .npz (needs triggernn's data stack)"
     )
     ex.add_argument("path", type=Path)
+    ex.add_argument("--source", default=None, help="a jet file (default: the embedded jets)")
     fit = sub.add_parser("fit", help="train the flow and the GAN from an exported .npz (PyTorch + zuko only)")
-    fit.add_argument("data", type=Path)
+    fit.add_argument("data", type=Path, help="the jets to train on (an export)")
+    fit.add_argument(
+        "--evaluate-on", type=Path, default=None, help="an export whose test split judges (default: data)"
+    )
     fit.add_argument("--out", type=Path, required=True, help="folder for the weights and timing.json")
     fit.add_argument("--flow-epochs", type=int, default=300)
     fit.add_argument("--gan-epochs", type=int, default=2000)
@@ -151,9 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     fit.add_argument("--device", default=None, help="cuda or cpu (default: cuda when PyTorch sees a GPU)")
     args = p.parse_args(argv)
     if args.cmd == "export":
-        print(export_jets(args.path))
+        print(export_jets(args.path, args.source))
         return 0
-    rows = fit_references(load_arrays(args.data), args.out, flow_epochs=args.flow_epochs,
+    ev = load_arrays(args.evaluate_on) if args.evaluate_on else None
+    rows = fit_references(load_arrays(args.data), args.out, flow_epochs=args.flow_epochs, evaluate_on=ev,
                           gan_epochs=args.gan_epochs, cpu_epochs=args.cpu_epochs, on=args.device)  # fmt: skip
     print(f"{'model':<6}{'device':<28}{'s/epoch':>10}{'CPU s/epoch':>13}{'CPU/GPU':>9}")
     for name, r in rows.items():
