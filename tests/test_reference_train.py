@@ -70,7 +70,7 @@ def test_timing_line_sets_gpu_beside_cpu():
     assert "0.050 s" in line
 
 
-def test_reference_configs(tmp_path):
+def test_reference_configs():
     flow = load_reference_config("flow")  # the shipped configs/flow.yaml
     assert flow.reference == "flow"
     assert not flow.retrain
@@ -80,15 +80,21 @@ def test_reference_configs(tmp_path):
     assert gan.width == 18
     assert is_reference_config("configs/gan.yaml")
     assert not is_reference_config("configs/jet_dense.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("reference: flow\nepochs: 10\nstudent_epoch: 5\n", r"unknown key '(flow\.)?student_epoch'"),
+        ("reference: vae\n", "'reference:' set to flow or gan"),
+        ("reference: gan\nwidth: 3\n", "width"),
+        ("reference: [flow\n", "not valid YAML"),
+    ],
+)
+def test_bad_reference_configs_are_named(tmp_path, text, message):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("reference: flow\nepochs: 10\nstudent_epoch: 5\n")
-    with pytest.raises(ConfigError, match=r"unknown key '(flow\.)?student_epoch'"):
-        load_reference_config(bad)
-    bad.write_text("reference: vae\n")
-    with pytest.raises(ConfigError, match="'reference:' set to flow or gan"):
-        load_reference_config(bad)
-    bad.write_text("reference: gan\nwidth: 3\n")
-    with pytest.raises(ConfigError, match="width"):
+    bad.write_text(text)
+    with pytest.raises(ConfigError, match=message):
         load_reference_config(bad)
 
 
