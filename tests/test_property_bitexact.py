@@ -109,6 +109,24 @@ def test_float32_limit_is_flagged():
     assert "'fc0'" in problems[0]
     assert "37 significant bits" in problems[0]
     assert float32_inexact_layers(narrow, FixedSpec(12, 4)) == []  # 12 + 6 + 5 bits = 23
+    # a bit-exact failure on such a model says that the reference rounds, and where
+    from triggernn.config import VerifyConfig
+    from triggernn.verify import verify_outputs
+
+    y = np.arange(8) % 4
+    logits = np.eye(4)[y] + 0.25
+    off = logits + np.where(np.arange(8) < 2, 2.0**-10, 0.0)[:, None]
+    kwargs = dict(float_out=None, qkeras_out=logits, csim_out=logits, compared_layer="fc0",
+                  compared_lsb=2.0**-10, compared_type="ap_fixed<37,12>", thresholds=VerifyConfig())  # fmt: skip
+    v = verify_outputs(
+        y, list("abcd"), qkeras_logits=logits, csim_logits=off, float32_limits=problems, **kwargs
+    )
+    assert len(v.failures) == 1
+    assert v.failures[0].startswith("bit-exact fraction 75.0000%")
+    assert "the QKeras reference itself rounds" in v.failures[0]
+    assert "37 significant bits" in v.failures[0]
+    plain = verify_outputs(y, list("abcd"), qkeras_logits=logits, csim_logits=off, **kwargs)
+    assert "reference itself" not in plain.failures[0]
 
 
 @st.composite

@@ -20,7 +20,7 @@ from .models import build_model
 from .quantize import to_fixed_grid
 from .ranges import layer_ranges, plot_ranges
 from .train import seed_everything, train_model
-from .verify import VerificationResult, verify_outputs
+from .verify import VerificationResult, float32_inexact_layers, verify_outputs
 
 __all__ = [
     "KerasOutputs",
@@ -182,6 +182,7 @@ def verify_model(
             thresholds=cfg.verify,
             testbench_out=tb_out,
             output_lsb=project.output_type(qkeras_model.layers[-1].name).lsb,
+            float32_limits=float32_inexact_layers(qkeras_model, cfg.quantization.input_type),
         )
     return project, verification, keras
 

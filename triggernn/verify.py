@@ -6,7 +6,14 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-__all__ = ["ModelMetrics", "VerificationResult", "classification_metrics", "compare_fixed", "verify_outputs"]
+__all__ = [
+    "ModelMetrics",
+    "VerificationResult",
+    "classification_metrics",
+    "compare_fixed",
+    "float32_inexact_layers",
+    "verify_outputs",
+]
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,7 @@ def verify_outputs(
     thresholds,
     testbench_out: np.ndarray | None = None,
     output_lsb: float | None = None,
+    float32_limits: list[str] | tuple[str, ...] = (),
 ) -> VerificationResult:
     """Compare QKeras and C simulation bit for bit on the logits, and all three models on physics metrics.
 
@@ -134,6 +142,12 @@ def verify_outputs(
         failures.append(
             f"bit-exact fraction {bits['bit_exact_fraction']:.4%} < {thresholds.min_bit_exact:.4%} "
             f"(largest error {bits['max_lsb_error']:.0f} LSB on '{compared_layer}')"
+            + (
+                "; the QKeras reference itself rounds here (float32 arithmetic, see docs/scan.md): "
+                + "; ".join(float32_limits)
+                if float32_limits
+                else ""
+            )
         )
     if thresholds.max_abs_error is not None and bits["max_abs_diff"] > thresholds.max_abs_error:
         failures.append(
