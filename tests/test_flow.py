@@ -72,6 +72,8 @@ def test_shipped_reference_and_its_fpga_student(tmp_path):
     from triggernn.reference.run import SHIPPED_FLOW
 
     recorded = json.loads(SHIPPED_FLOW.with_suffix(".json").read_text())
+    assert recorded["metrics"]["data"] == "embedded"  # its record was judged on the jets every user has
+    assert "scaling" in recorded  # trained on other jets: their feature scaling travels with the weights
     cfg = tmp_path / "flow.yaml"
     cfg.write_text("reference: flow\nname: myflow\nstudent_epochs: 15\n")
     runs, hls = tmp_path / "runs", tmp_path / "hls"

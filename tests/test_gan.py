@@ -54,6 +54,8 @@ def test_shipped_gan_and_its_fpga_generator(tmp_path):
     from triggernn.reference.run import SHIPPED_GAN, run_gan_reference
 
     recorded = json.loads(SHIPPED_GAN.with_suffix(".json").read_text())
+    assert recorded["metrics"]["data"] == "embedded"  # its record was judged on the jets every user has
+    assert "scaling" in recorded  # trained on other jets: their feature scaling travels with the weights
     res = run_gan_reference(tmp_path / "run", tmp_path / "hls", progress=False)
     gan, fpga = res["gan"], res["fpga_generator"]
     assert gan["source"].startswith("shipped reference")
