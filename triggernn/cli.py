@@ -392,7 +392,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     ref.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     ref.add_argument(
-        "--projects", type=Path, default=Path("hls_projects"), help="where the student project goes"
+        "--projects",
+        type=Path,
+        default=Path("hls_projects"),
+        help="where the HLS projects go (flow_student/, gan_generator/)",
     )
     ref.set_defaults(func=_cmd_reference)
 
