@@ -75,7 +75,9 @@ def test_reference_configs():
     assert flow.reference == "flow"
     assert not flow.retrain
     assert flow.epochs >= 100
+    assert flow.name == "flow"
     gan = load_reference_config("configs/gan.yaml")
+    assert gan.name == "gan"
     assert gan.reference == "gan"
     assert gan.width == 18
     assert is_reference_config("configs/gan.yaml")
