@@ -51,12 +51,16 @@ def test_losses_move_as_expected_on_a_toy():
 
 
 def test_shipped_gan_and_its_fpga_generator(tmp_path):
-    from triggernn.reference.run import SHIPPED_GAN, run_gan_reference
+    """`triggernn reference gan`: the shipped generator reproduces its record; its firmware, its jets."""
+    from triggernn.cli import main
+    from triggernn.reference.run import SHIPPED_GAN
 
     recorded = json.loads(SHIPPED_GAN.with_suffix(".json").read_text())
     assert recorded["metrics"]["data"] == "embedded"  # its record was judged on the jets every user has
     assert "scaling" in recorded  # trained on other jets: their feature scaling travels with the weights
-    res = run_gan_reference(tmp_path / "run", tmp_path / "hls", progress=False)
+    args = ["reference", "gan", "--out", str(tmp_path / "run"), "--projects", str(tmp_path / "hls"), "-q"]
+    assert main(args) == 0
+    res = json.loads((tmp_path / "run" / "metrics.json").read_text())
     gan, fpga = res["gan"], res["fpga_generator"]
     assert gan["source"].startswith("shipped reference")
     for c, w in recorded["metrics"]["w1_mean"].items():  # loads on the CPU and reproduces its record

@@ -117,3 +117,22 @@ def test_reference_units_follow_the_reference_not_the_dataset():
     other = SimpleNamespace(feature_names=("pt",) * 16, mean=None, std=None)
     with pytest.raises(F.InputError, match="trained on features"):
         to_reference(b.X_test, other, scaling_of(a))
+
+
+def test_a_saved_reference_without_its_scaling_is_refused(tmp_path):
+    """Judging a reference in the wrong units would give plausible, wrong numbers: refuse with the fix."""
+    import shutil
+
+    from triggernn.reference.run import SHIPPED_FLOW, _trained_or_shipped
+
+    meta = json.loads(SHIPPED_FLOW.with_suffix(".json").read_text())
+    shutil.copy(SHIPPED_FLOW.with_suffix(".pt"), tmp_path / "old.pt")
+    (tmp_path / "old.json").write_text(json.dumps({k: v for k, v in meta.items() if k != "scaling"}))
+    cfg = load_reference_config("flow")
+    with pytest.raises(F.InputError, match="no feature scaling: retrain"):
+        _trained_or_shipped(F, tmp_path / "old", None, cfg, None, False)
+    flow, spec, _, scaling, source = _trained_or_shipped(F, SHIPPED_FLOW, None, cfg, None, False)
+    assert flow.columns == list(spec.modelled)
+    assert spec == F.spec_of(meta)
+    assert scaling == meta["scaling"]
+    assert source.startswith("shipped reference")

@@ -18,9 +18,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .reference.config import is_reference_config
 
     if is_reference_config(args.config):  # configs/flow.yaml, configs/gan.yaml
-        args.model, args.out, args.student_epochs, args.save_to = args.config, None, None, None
-        args.retrain = False
-        return _cmd_reference(args)
+        from .reference.config import load_reference_config
+
+        ref = load_reference_config(args.config)
+        if args.epochs is not None:
+            ref = ref.model_copy(update={"epochs": args.epochs})
+        return _reference_report(ref, Path(args.runs) / ref.name, args.projects, args.quiet)
     cfg = load_config(args.config)
     if args.epochs is not None:
         cfg = cfg.with_overrides(train={"epochs": args.epochs})
@@ -200,24 +203,23 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
 def _cmd_reference(args: argparse.Namespace) -> int:
     from .reference.config import load_reference_config
-    from .reference.run import run_flow_reference, run_gan_reference
 
     cfg = load_reference_config(args.model)
-    overrides = {"retrain": args.retrain or None, "epochs": args.epochs, "save_to": args.save_to,
-                 "data": getattr(args, "data", None), "evaluate_on": getattr(args, "evaluate_on", None)}  # fmt: skip
-    if cfg.reference == "flow":
-        overrides["student_epochs"] = args.student_epochs
-    cfg = cfg.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-    out = Path(args.out or Path(getattr(args, "runs", "runs")) / cfg.name)
-    common = {"retrain": cfg.retrain, "epochs": cfg.epochs, "save_to": cfg.save_to, "data": cfg.data,
-              "evaluate_on": cfg.evaluate_on}  # fmt: skip
-    common["progress"] = not getattr(args, "quiet", False)
+    flags = {"retrain": args.retrain or None, "epochs": args.epochs, "save_to": args.save_to, "data": args.data,
+             "evaluate_on": args.evaluate_on, "student_epochs": args.student_epochs}  # fmt: skip
+    update = {k: v for k, v in flags.items() if v is not None and k in type(cfg).model_fields}
+    cfg = cfg.model_copy(update=update)
+    return _reference_report(cfg, args.out or Path("runs") / cfg.name, args.projects, args.quiet)
+
+
+def _reference_report(cfg, out: Path, projects, quiet: bool) -> int:
+    """Run a reference, print its report; exit 1 where its FPGA model does not reproduce it."""
+    from .reference.run import run_reference
+
+    res = run_reference(cfg, out, projects, progress=not quiet)
+    print((Path(out) / "report.md").read_text())
     if cfg.reference == "gan":
-        res = run_gan_reference(out, args.projects, width=cfg.width, **common)
-        print((out / "report.md").read_text())
         return 0 if res["fpga_generator"]["max_abs_diff_vs_keras"] < 0.01 else 1
-    res = run_flow_reference(out, args.projects, student_epochs=cfg.student_epochs, **common)
-    print((out / "report.md").read_text())
     return 0 if res["student"]["bit_exact"] == 1.0 else 1
 
 

@@ -28,11 +28,13 @@ __all__ = [
     "device",
     "discrete_columns",
     "evaluate",
+    "is_qcd",
     "jet_flow_spec",
     "load",
     "make_flow",
     "nll",
     "save",
+    "spec_of",
     "train_flow",
 ]
 
@@ -224,19 +226,20 @@ def evaluate(flow, X: np.ndarray, y: np.ndarray, class_names, *, scores: np.ndar
     ``nll(X)`` when already computed)."""
     scores = nll(flow, X) if scores is None else scores
     return {
-        "qcd_nll": float(scores[_is_qcd(y, class_names)].mean()),
+        "qcd_nll": float(scores[is_qcd(y, class_names)].mean()),
         "auc": anomaly_aucs(scores, y, class_names),
     }
 
 
-def _is_qcd(y: np.ndarray, class_names) -> np.ndarray:
+def is_qcd(y: np.ndarray, class_names) -> np.ndarray:
+    """Which of the labels ``y`` are QCD jets (gluon or light quark), by class name."""
     names = list(class_names)
     return np.isin(y, [names.index(c) for c in QCD if c in names])
 
 
 def anomaly_aucs(scores: np.ndarray, y: np.ndarray, class_names) -> dict[str, float]:
     """Per non-QCD class, the AUC of ``scores`` (higher: more anomalous) for that class against QCD."""
-    qcd = _is_qcd(y, class_names)
+    qcd = is_qcd(y, class_names)
     out = {}
     for k, name in enumerate(class_names):
         if name not in QCD:
@@ -250,13 +253,16 @@ def save(flow, spec: FlowSpec, meta: dict, path: str | Path) -> Path:
     return save_state(flow, spec, meta, path)
 
 
+def spec_of(meta: dict) -> FlowSpec:
+    """The :class:`FlowSpec` recorded in a saved flow's metadata."""
+    s = meta["spec"]
+    dq = tuple((int(j), float(w)) for j, w in s.get("dequantize", ()))
+    return FlowSpec(s["features"], s["transforms"], tuple(s["hidden"]), tuple(s.get("columns", ())), dq)
+
+
 def load(path: str | Path):
     """``(flow, meta)`` from :func:`save`'s files, on the CPU."""
     state, meta = load_state(path)
-    s = meta["spec"]
-    dq = tuple((int(j), float(w)) for j, w in s.get("dequantize", ()))
-    flow = make_flow(
-        FlowSpec(s["features"], s["transforms"], tuple(s["hidden"]), tuple(s.get("columns", ())), dq)
-    )
+    flow = make_flow(spec_of(meta))
     flow.load_state_dict(state)
     return flow.eval(), meta

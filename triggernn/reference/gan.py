@@ -21,7 +21,7 @@ import numpy as np
 
 from .store import load_state, save_state
 
-__all__ = ["GANSpec", "c2st_auc", "generate", "keras_generator", "load", "make_gan", "save", "train_gan",
+__all__ = ["GANSpec", "c2st_auc", "generate", "keras_generator", "load", "make_gan", "save", "spec_of", "train_gan",
            "wasserstein_table"]  # fmt: skip
 
 
@@ -179,10 +179,15 @@ def save(G, spec: GANSpec, meta: dict, path) -> Path:
     return save_state(G, spec, meta, path)
 
 
+def spec_of(meta: dict) -> GANSpec:
+    """The :class:`GANSpec` recorded in a saved generator's metadata."""
+    s = meta["spec"]
+    return GANSpec(s["features"], s["classes"], s["latent"], tuple(s["hidden"]))
+
+
 def load(path):
     """``(G, meta)`` on the CPU."""
     state, meta = load_state(path)
-    s = meta["spec"]
-    G, _ = make_gan(GANSpec(s["features"], s["classes"], s["latent"], tuple(s["hidden"])))
+    G, _ = make_gan(spec_of(meta))
     G.load_state_dict(state)
     return G.eval(), meta

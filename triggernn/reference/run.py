@@ -16,44 +16,66 @@ __all__ = [
     "gan_quality",
     "run_flow_reference",
     "run_gan_reference",
+    "run_reference",
     "training_line",
 ]
 
-#: The reference shipped in the repository (weights + hyper-parameters + metrics), trained on the embedded jets.
+#: The references shipped in the repository (weights, hyper-parameters, feature scaling, training record,
+#: metrics on the embedded jets).
 SHIPPED_FLOW = Path(__file__).parent / "weights" / "flow_qcd"
+SHIPPED_GAN = Path(__file__).parent / "weights" / "gan_generator"
+
+
+def run_reference(cfg, out: str | Path | None = None, projects: str | Path = "hls_projects", *,
+                  progress: bool = True) -> dict:  # fmt: skip
+    """The reference run a :mod:`triggernn.reference.config` object describes (``configs/flow.yaml``,
+    ``configs/gan.yaml``); the report goes to ``out`` (default ``runs/<cfg.name>``)."""
+    out = Path(out) if out is not None else Path("runs") / cfg.name
+    run = run_gan_reference if cfg.reference == "gan" else run_flow_reference
+    return run(out, projects, cfg, progress=progress)
+
+
+def _config(cfg, reference: str):
+    from .config import load_reference_config
+
+    return cfg if cfg is not None else load_reference_config({"reference": reference})
+
+
+def _trained_or_shipped(module, shipped: Path, train, cfg, ds, progress: bool):
+    """``(model, spec, training record, feature scaling, source)``: trained on ``cfg.data`` (default ``ds``) with
+    ``cfg.retrain`` or where nothing is shipped, else the shipped reference, loaded on the CPU."""
+    from ..data import load_jets
+    from .units import scaling_of
+
+    if cfg.retrain or not shipped.with_suffix(".pt").is_file():
+        train_ds = load_jets(cfg.data) if cfg.data is not None else ds
+        model, spec, training = train(train_ds, cfg.epochs, progress=progress)
+        return model, spec, training, scaling_of(train_ds), "trained in this run"
+    model, meta = module.load(shipped)
+    if "scaling" not in meta:
+        raise F.InputError(f"{shipped}.json records no feature scaling: retrain it (--retrain --save-to)")
+    source = f"shipped reference ({shipped.with_suffix('.pt').name})"
+    return model, module.spec_of(meta), meta.get("training", {}), meta["scaling"], source
 
 
 def run_flow_reference(
-    out: str | Path = "runs/flow",
-    projects: str | Path = "hls_projects",
-    *,
-    retrain: bool = False,
-    epochs: int = 300,
-    student_epochs: int = 60,
-    save_to: str | Path | None = None,
-    data: str | Path | None = None,
-    evaluate_on: str | Path | None = None,
-    progress: bool = True,
+    out: str | Path = "runs/flow", projects: str | Path = "hls_projects", cfg=None, *, progress: bool = True
 ) -> dict:
-    """Evaluate (or retrain with ``retrain``, on the jets of ``data``) the flow on the test split of
-    ``evaluate_on`` (both default: the embedded jets), distill it into the FPGA student on those jets, and write
-    ``<out>/report.md``, ``<out>/metrics.json`` and ``<out>/anomaly_roc.png``; returns the metrics."""
+    """Evaluate (or retrain, with ``cfg.retrain``, on the jets of ``cfg.data``) the flow on the test split of
+    ``cfg.evaluate_on`` (both default: the embedded jets), distill it into the FPGA student on those jets, and
+    write ``<out>/report.md``, ``<out>/metrics.json`` and ``<out>/anomaly_roc.png``; returns the metrics.
+    ``cfg``: a :class:`~triggernn.reference.config.FlowRunConfig` (default: its defaults)."""
     from ..data import load_jets
     from .student import distill
     from .train import train_flow_reference
-    from .units import scaling_of, to_reference
+    from .units import to_reference
 
-    ds = load_jets(evaluate_on)
+    cfg = _config(cfg, "flow")
+    ds = load_jets(cfg.evaluate_on)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    if retrain or not SHIPPED_FLOW.with_suffix(".pt").is_file():
-        train_ds = load_jets(data) if data is not None else ds
-        flow, spec, training = train_flow_reference(train_ds, epochs, progress=progress)
-        scaling, source = scaling_of(train_ds), "trained in this run"
-    else:
-        flow, meta = F.load(SHIPPED_FLOW)
-        training, scaling = meta.get("training", {}), meta.get("scaling") or scaling_of(ds)
-        source = f"shipped reference ({SHIPPED_FLOW.with_suffix('.pt').name})"
+    flow, spec, training, scaling, source = _trained_or_shipped(F, SHIPPED_FLOW, train_flow_reference, cfg, ds,
+                                                                progress)  # fmt: skip
     scores = {
         k: F.nll(flow, to_reference(getattr(ds, f"X_{k}"), ds, scaling)) for k in ("train", "val", "test")
     }
@@ -61,9 +83,9 @@ def run_flow_reference(
         **F.evaluate(flow, ds.X_test, ds.y_test, ds.class_names, scores=scores["test"]),
         "data": ds.source,
     }
-    if save_to and retrain:
-        F.save(flow, spec, {"scaling": scaling, "training": training, "metrics": metrics}, save_to)
-    student = distill(scores, ds, Path(projects) / "flow_student", epochs=student_epochs)
+    if cfg.save_to and cfg.retrain:
+        F.save(flow, spec, {"scaling": scaling, "training": training, "metrics": metrics}, cfg.save_to)
+    student = distill(scores, ds, Path(projects) / "flow_student", epochs=cfg.student_epochs)
     result = {
         "flow": {"source": source, "training": training, **metrics},
         "student": {"auc_qkeras": student.auc["qkeras"], "auc_csim": student.auc["csim"],
@@ -91,9 +113,6 @@ def run_flow_reference(
         )
     (out / "report.md").write_text("\n".join(lines) + "\n")
     return result
-
-
-SHIPPED_GAN = Path(__file__).parent / "weights" / "gan_generator"
 
 
 def training_line(t: dict) -> str:
@@ -128,21 +147,13 @@ def gan_quality(real, fake, y, ds) -> dict:
 
 
 def run_gan_reference(
-    out: str | Path = "runs/gan",
-    projects: str | Path = "hls_projects",
-    *,
-    retrain: bool = False,
-    epochs: int = 2000,
-    width: int = 18,
-    save_to: str | Path | None = None,
-    data: str | Path | None = None,
-    evaluate_on: str | Path | None = None,
-    progress: bool = True,
+    out: str | Path = "runs/gan", projects: str | Path = "hls_projects", cfg=None, *, progress: bool = True
 ) -> dict:
-    """Evaluate (or retrain, on the jets of ``data``) the conditional GAN against the held-out jets of
-    ``evaluate_on`` (both default: the embedded jets), compile its generator for the FPGA at calibrated
-    precision, C-simulate it and judge its jets the same way; ``<out>/report.md``, ``metrics.json`` and
-    ``features.png`` (real vs GAN vs FPGA, per feature)."""
+    """Evaluate (or retrain, with ``cfg.retrain``, on the jets of ``cfg.data``) the conditional GAN against the
+    held-out jets of ``cfg.evaluate_on`` (both default: the embedded jets), compile its generator for the FPGA
+    at ``cfg.width``-bit calibrated precision, C-simulate it and judge its jets the same way;
+    ``<out>/report.md``, ``metrics.json`` and ``features.png`` (real vs GAN vs FPGA, per feature). ``cfg``: a
+    :class:`~triggernn.reference.config.GANRunConfig` (default: its defaults)."""
     from ..calibrate import calibrate
     from ..compiler import _precision_for
     from ..config import load_config
@@ -151,26 +162,20 @@ def run_gan_reference(
     from ..quantize import to_fixed_grid
     from . import gan as Gm
     from .train import train_gan_reference
-    from .units import from_reference, scaling_of
+    from .units import from_reference
 
-    ds = load_jets(evaluate_on)
+    cfg = _config(cfg, "gan")
+    width = cfg.width
+    ds = load_jets(cfg.evaluate_on)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    if retrain or not SHIPPED_GAN.with_suffix(".pt").is_file():
-        train_ds = load_jets(data) if data is not None else ds
-        G, spec, training = train_gan_reference(train_ds, epochs, progress=progress)
-        scaling, source = scaling_of(train_ds), "trained in this run"
-    else:
-        G, meta = Gm.load(SHIPPED_GAN)
-        s = meta["spec"]
-        spec = Gm.GANSpec(s["features"], s["classes"], s["latent"], tuple(s["hidden"]))
-        training, scaling = meta.get("training", {}), meta.get("scaling") or scaling_of(ds)
-        source = f"shipped reference ({SHIPPED_GAN.with_suffix('.pt').name})"
+    G, spec, training, scaling, source = _trained_or_shipped(Gm, SHIPPED_GAN, train_gan_reference, cfg, ds,
+                                                             progress)  # fmt: skip
     inputs = Gm.generator_inputs(ds.y_test, spec, seed=1)
     fake = from_reference(Gm.generate(G, inputs), ds, scaling)
     quality = {**gan_quality(ds.X_test, fake, ds.y_test, ds), "data": ds.source}
-    if save_to and retrain:
-        Gm.save(G, spec, {"scaling": scaling, "training": training, "metrics": quality}, save_to)
+    if cfg.save_to and cfg.retrain:
+        Gm.save(G, spec, {"scaling": scaling, "training": training, "metrics": quality}, cfg.save_to)
 
     # the generator on the FPGA: calibrated precision from other noise, then C simulation on the test inputs
     kmodel = Gm.keras_generator(G, spec)
@@ -226,7 +231,7 @@ def _plot_anomaly(ds, scores: dict[str, np.ndarray], path: Path) -> None:
     plt = _plt()
     signals = [(k, c) for k, c in enumerate(ds.class_names) if c not in F.QCD]
     fig, axes = plt.subplots(1, len(signals), figsize=(6 * len(signals), 5.5), sharey=True)
-    qcd = F._is_qcd(ds.y_test, ds.class_names)
+    qcd = F.is_qcd(ds.y_test, ds.class_names)
     for ax, (k, name) in zip(np.atleast_1d(axes), signals, strict=True):
         sel = qcd | (ds.y_test == k)
         for (label, s), style in zip(scores.items(), ("-", "--", ":"), strict=False):

@@ -75,7 +75,7 @@ def _device_name(dev: str) -> str:
 def train_flow_reference(ds, epochs: int, *, on: str | None = None, progress: bool = False):
     """The flow of QCD jets from ``ds`` (a ``JetDataset`` or :func:`load_arrays`): ``(flow, spec, training)``,
     ``training`` the record saved beside the weights (device, seconds per epoch, best validation NLL)."""
-    qcd_tr, qcd_va = (np.isin(y, [0, 1]) for y in (ds.y_train, ds.y_val))
+    qcd_tr, qcd_va = (F.is_qcd(y, ds.class_names) for y in (ds.y_train, ds.y_val))
     spec = F.jet_flow_spec(ds.feature_names, ds.X_train.astype(np.float64) * ds.std + ds.mean, ds.std)
     flow, log = F.train_flow(
         ds.X_train[qcd_tr], ds.X_val[qcd_va], spec, epochs=epochs, on=on, progress=progress
