@@ -82,7 +82,7 @@ def _qgru_model(**options):
             "recurrent_activation='hard_sigmoid'",
         ),
         ({"reset_after": True, "return_sequences": True}, "return_sequences"),
-        ({"reset_after": True, "state_quantizer": "quantized_bits(8,0,1)"}, "state_quantizer"),
+        ({"reset_after": True, "state_quantizer": "quantized_relu(8,0)"}, "state_quantizer"),
         ({"reset_after": True, "activation": "quantized_tanh(8)"}, "activation='quantized_tanh'"),
     ],
 )
@@ -95,6 +95,22 @@ def test_forms_hls4ml_would_get_wrong_are_refused(options, message, tmp_path):
     with pytest.raises(HLSError):
         emit(model, cfg, tmp_path / "prj")
     assert not list(tmp_path.iterdir())  # refused before anything was written
+
+
+def test_a_state_quantizer_becomes_the_state_type():
+    """QKeras quantizes the previous state with the state quantizer at every step: the firmware's state
+    (hls4ml's ``result``) gets its type, rounded and saturating like quantized_bits, instead of hls4ml's
+    mapping onto the in-cell accumulator."""
+    from triggernn.hls.config import make_hls_config
+    from triggernn.hls.recurrent import state_type
+
+    model = _qgru_model(reset_after=True, state_quantizer="quantized_bits(6,1,1)")
+    assert state_type(model.get_layer("gru")) == "fixed<6,2,RND_CONV,SAT>"
+    assert state_type(_qgru_model(reset_after=True).get_layer("gru")) is None
+    hc = make_hls_config(model, load_config({"name": "r", "model": {"softmax": False}}))
+    gru = hc["LayerName"]["gru"]["Precision"]
+    assert gru["result"] == "fixed<6,2,RND_CONV,SAT>"
+    assert gru["accum"] == "fixed<32,12>"  # the wide in-cell type, not the state quantizer's
 
 
 def test_lstm_is_refused_with_the_alternative():

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+from triggernn.records import write_json
 
 __all__ = ["DEFAULT_MODELS", "benchmark_model", "format_table", "run_benchmark"]
 
@@ -144,7 +145,7 @@ def run_benchmark(
         r = run(cfg, run_root=out / "runs", project_root=out / "hls", progress=False)
         rows.append(benchmark_model(r, workers=workers))
         print(f"done: {cfg.name}", flush=True)
-    (out / "benchmark.json").write_text(json.dumps(rows, indent=2))
+    write_json(out / "benchmark.json", rows)
     _plot(rows, out / "rate_vs_macs.png")
     print(format_table(rows))
     print(f"wrote {out / 'benchmark.json'} and {out / 'rate_vs_macs.png'}")

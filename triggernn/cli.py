@@ -22,14 +22,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         ref = load_reference_config(args.config)
         if args.epochs is not None:
-            ref = ref.model_copy(update={"epochs": args.epochs})
+            ref = ref.with_fields(epochs=args.epochs)
         return _reference_report(ref, Path(args.runs) / ref.name, args.projects, args.quiet)
     cfg = load_config(args.config)
     if args.epochs is not None:
         cfg = cfg.with_overrides(train={"epochs": args.epochs})
     if args.max_jets is not None:
         cfg = cfg.with_overrides(data={"max_jets": args.max_jets})
-    result = run(cfg, run_root=args.runs, project_root=args.projects, progress=not args.quiet)
+    result = run(
+        cfg, run_root=args.runs, project_root=args.projects, progress=not args.quiet, force=args.force
+    )
     print("\n" + (result.run_dir / "model_summary.txt").read_text().rstrip())
     _summary(cfg.name, result.verification, result.project.path, result.run_dir / "report.html")
     print(f"data           {result.data_source}")
@@ -45,19 +47,7 @@ def _summary(name: str, v, project: Path, report: Path) -> None:
     print(f"\n== {name}: {'PASS' if v.passed else 'FAIL'}")
     print(f"project        {project}")
     print(f"report         {report}")
-    print(
-        f"bit-exact      {v.bit_exact_fraction:.4%} of {v.n_events} test events on '{v.compared_layer}' "
-        f"(largest error {v.max_abs_error:.3g} = {v.max_lsb_error:g} LSB of {v.compared_type})"
-    )
-    print(
-        f"argmax agree   {v.output_argmax_agreement:.4%} (outputs), max output diff {v.max_output_diff:.3g}"
-    )
-    for model in ("float", "qkeras", "csim"):
-        if model not in v.metrics:
-            continue
-        m = v.metrics[model]
-        aucs = " ".join(f"{c}:{a:.3f}" for c, a in m.auc.items())
-        print(f"{model:<7}        accuracy {m.accuracy:.4f}  AUC {aucs}")
+    print("\n".join(v.summary()))
     for f in v.failures:
         print(f"FAILED: {f}", file=sys.stderr)
 
@@ -144,7 +134,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     r = compile_model(
         args.model,
         args.data,
-        name=args.name or Path(args.model).stem,
+        name=args.name or _name_from(args.model),
         width=args.width,
         tolerance=args.tolerance,
         headroom_bits=args.headroom,
@@ -157,6 +147,9 @@ def _cmd_compile(args: argparse.Namespace) -> int:
         reuse_factor=args.reuse_factor,
         backend=args.backend,
         compare_default=not args.no_default,
+        force=args.force,
+        precision=args.precision,
+        task=args.task,
     )
     v = r.verification
     _summary(r.run_dir.name, v, r.project.path, r.report)
@@ -170,6 +163,12 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     for note in r.prepared.removed:
         print(f"removed        {note} (inactive at inference)")
     return 0 if v.passed else 1
+
+
+def _name_from(model: Path) -> str:
+    """A folder name from a model's file name: ``tagger.v2.h5`` -> ``tagger_v2`` (``--name`` overrides)."""
+    stem = model.name[: -len(model.suffix)] if model.suffix and not model.is_dir() else model.name
+    return "".join(c if c.isalnum() or c in "_-" else "_" for c in stem) or "model"
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -207,8 +206,7 @@ def _cmd_reference(args: argparse.Namespace) -> int:
     cfg = load_reference_config(args.model)
     flags = {"retrain": args.retrain or None, "epochs": args.epochs, "save_to": args.save_to, "data": args.data,
              "evaluate_on": args.evaluate_on, "student_epochs": args.student_epochs}  # fmt: skip
-    update = {k: v for k, v in flags.items() if v is not None and k in type(cfg).model_fields}
-    cfg = cfg.model_copy(update=update)
+    cfg = cfg.with_fields(**{k: v for k, v in flags.items() if k in type(cfg).model_fields})
     return _reference_report(cfg, args.out or Path("runs") / cfg.name, args.projects, args.quiet)
 
 
@@ -259,6 +257,37 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _int_at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is below the smallest allowed value, {low}")
+        return value
+
+    parse.__name__ = f"integer >= {low}"
+    return parse
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a fraction in [0, 1), e.g. 0.001")
+    return value
+
+
+_POSITIVE, _NON_NEGATIVE = _int_at_least(1), _int_at_least(0)
+_FORCE = (
+    "replace an existing output folder that triggernn did not write (never the working directory, "
+    "its parents or a folder holding an input)"
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="triggernn", description="Compile quantized L1-trigger networks to verified hls4ml projects."
@@ -270,11 +299,17 @@ def _parser() -> argparse.ArgumentParser:
         "run", help="train float + QKeras models, emit the HLS project, C-simulate, verify, report"
     )
     r.add_argument("config", type=Path, help="YAML config, e.g. configs/jet_dense.yaml")
-    r.add_argument("--epochs", type=int, default=None, help="override train.epochs")
-    r.add_argument("--max-jets", type=int, default=None, help="override data.max_jets (a balanced subsample)")
+    r.add_argument("--epochs", type=_POSITIVE, default=None, help="override train.epochs")
+    r.add_argument(
+        "--max-jets",
+        type=_int_at_least(50),
+        default=None,
+        help="override data.max_jets (a balanced subsample)",
+    )
     r.add_argument("--runs", default="runs", help="where reports go (runs/<name>/)")
     r.add_argument("--projects", default="hls_projects", help="where HLS projects go (hls_projects/<name>/)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    r.add_argument("--force", action="store_true", help=_FORCE)
     r.set_defaults(func=_cmd_run)
 
     v = sub.add_parser(
@@ -291,7 +326,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     v.add_argument("--project", type=Path, default=None, help="an emitted project to check as it is on disk")
     v.add_argument("--data", type=Path, default=None, help="override data.source (a jet file)")
-    v.add_argument("--max-jets", type=int, default=None, help="override data.max_jets")
+    v.add_argument("--max-jets", type=_int_at_least(50), default=None, help="override data.max_jets")
     v.add_argument("--runs", default="runs", help="where `triggernn run` saved models (runs/<name>/)")
     v.add_argument("--out", type=Path, default=None, help="report folder (default runs/<name>/verify)")
     v.set_defaults(func=_cmd_verify)
@@ -328,21 +363,41 @@ def _parser() -> argparse.ArgumentParser:
         "--input-range", type=float, nargs=2, metavar=("LO", "HI"), help="no data: uniform inputs"
     )
     width = cp.add_mutually_exclusive_group()
-    width.add_argument("--width", type=int, default=None, help="bits per value (default 16)")
     width.add_argument(
-        "--tolerance", type=float, default=None, help="largest argmax disagreement allowed; picks the width"
+        "--width", type=_int_at_least(4), default=None, help="bits per value, 4..32 (default 16)"
+    )
+    width.add_argument(
+        "--tolerance",
+        type=_fraction,
+        default=None,
+        help="largest argmax disagreement allowed; picks the width",
     )
     cp.add_argument(
-        "--headroom", type=int, default=1, help="integer bits above the observed range (default 1)"
+        "--headroom", type=_NON_NEGATIVE, default=1, help="integer bits above the observed range (default 1)"
     )
     cp.add_argument("--name", default=None, help="project/report name (default: the model file's stem)")
     cp.add_argument("--out", type=Path, default=None, help="project folder (default hls_projects/<name>)")
     cp.add_argument("--runs", default="runs", help="where the report goes (runs/<name>/)")
     cp.add_argument("--io-type", default="io_parallel", choices=["io_parallel", "io_stream"])
     cp.add_argument("--strategy", default="Latency", choices=["Latency", "Resource"])
-    cp.add_argument("--reuse-factor", type=int, default=1)
+    cp.add_argument("--reuse-factor", type=_POSITIVE, default=1)
     cp.add_argument("--backend", default="Vitis", choices=["Vitis", "Vivado"])
     cp.add_argument("--no-default", action="store_true", help="skip measuring hls4ml's default configuration")
+    cp.add_argument("--force", action="store_true", help=_FORCE)
+    cp.add_argument(
+        "--task",
+        choices=["classification", "values"],
+        default=None,
+        help="judge argmax and per-class metrics (classification) or values only; default: classification "
+        "where labels are given or the model ends in a softmax",
+    )
+    cp.add_argument(
+        "--precision",
+        type=Path,
+        default=None,
+        help="YAML/JSON of per-layer types over the calibrated ones, e.g. 'fc1: {accum: ap_fixed<24,10>}' "
+        "(keys as in a run config's hls.precision)",
+    )
     cp.set_defaults(func=_cmd_compile)
 
     b = sub.add_parser(
@@ -351,8 +406,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     b.add_argument("models", nargs="*", help="config names or YAML paths (default: the jet and MNIST models)")
     b.add_argument("--out", type=Path, default=Path("runs/benchmark"), help="where JSON, plot, runs go")
-    b.add_argument("--epochs", type=int, default=None, help="override the configs' training epochs")
-    b.add_argument("--workers", type=int, default=1, help="processes for emulate() (default 1)")
+    b.add_argument("--epochs", type=_POSITIVE, default=None, help="override the configs' training epochs")
+    b.add_argument("--workers", type=_POSITIVE, default=1, help="processes for emulate() (default 1)")
     b.set_defaults(func=_cmd_bench)
 
     sc = sub.add_parser(
@@ -363,7 +418,7 @@ def _parser() -> argparse.ArgumentParser:
     sc.add_argument(
         "--scheduler", default=None, help="a Dask scheduler address (tcp://host:8786); default local"
     )
-    sc.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes (default 2)")
+    sc.add_argument("--workers", type=_POSITIVE, default=2, help="LocalCluster worker processes (default 2)")
     sc.add_argument("--out", type=Path, default=None, help="results folder (default runs/<scan name>)")
     sc.add_argument("--retry-failed", action="store_true", help="run failed points again")
     sc.set_defaults(func=_cmd_scan)
@@ -379,9 +434,11 @@ def _parser() -> argparse.ArgumentParser:
         help="train here (GPU when present) instead of loading the shipped one",
     )
     ref.add_argument(
-        "--epochs", type=int, default=None, help="training epochs with --retrain (default: config)"
+        "--epochs", type=_POSITIVE, default=None, help="training epochs with --retrain (default: config)"
     )
-    ref.add_argument("--student-epochs", type=int, default=None, help="flow student epochs (default: config)")
+    ref.add_argument(
+        "--student-epochs", type=_POSITIVE, default=None, help="flow student epochs (default: config)"
+    )
     ref.add_argument(
         "--save-to", type=Path, default=None, help="with --retrain: save the weights here (.pt + .json)"
     )
@@ -417,12 +474,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     g = d.add_parser("generate", help="generate labelled jets with Pythia 8 + FastJet into a ROOT file")
     g.add_argument("--output", "-o", required=True, type=Path)
-    g.add_argument("--n-jets", type=int, default=2000)
+    g.add_argument("--n-jets", type=_POSITIVE, default=2000)
     g.add_argument("--seed", type=int, default=1)
     g.add_argument("--pt-min", type=float, default=800.0)
     g.add_argument("--pt-max", type=float, default=1200.0)
-    g.add_argument("--processes", type=int, default=None, help="worker processes (default: all cores)")
-    g.add_argument("--max-constituents", type=int, default=None, help="keep only the leading N constituents")
+    g.add_argument("--processes", type=_POSITIVE, default=None, help="worker processes (default: all cores)")
+    g.add_argument(
+        "--max-constituents", type=_POSITIVE, default=None, help="keep only the leading N constituents"
+    )
     g.add_argument("-q", "--quiet", action="store_true")
     g.set_defaults(func=_cmd_generate)
     i = d.add_parser("info", help="summarise a dataset ('embedded' for the shipped one)")
@@ -432,7 +491,13 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+#: Exit codes: a verdict that failed, a user error (bad input, argparse's too), an interrupt, a bug.
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BUG = 1, 2, 130, 3
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The CLI's one edge: user errors print one line (exit 2, ``-v`` adds the chained cause), an interrupt
+    one line (exit 130), anything else is a bug in triggernn: its traceback and a request to report it."""
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
@@ -441,7 +506,27 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except TriggerNNError as err:
         print(f"triggernn: error: {err}", file=sys.stderr)
-        return 2
+        if args.verbose and (err.__cause__ or err.__context__):
+            import traceback
+
+            traceback.print_exception(err.__cause__ or err.__context__, file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(
+            "triggernn: interrupted; outputs being written were discarded, earlier ones are as they were",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        print(
+            "triggernn: internal error: this is a bug in triggernn, not in your input; please report it with "
+            "the command line and the traceback above",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
 
 
 if __name__ == "__main__":

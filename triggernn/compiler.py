@@ -18,12 +18,14 @@ from pathlib import Path
 import numpy as np
 
 from .calibrate import Calibration, PrecisionError, calibrate
-from .config import load_config
+from .config import check_name, load_config
 from .data.errors import DataError
-from .errors import HLSError, ModelError
+from .errors import ConfigError, HLSError, ModelError
+from .hls.config import check_precision
 from .hls.cost import multiplier_cost
 from .hls.emit import check_supported
 from .models.prepare import PreparedModel, load_any, prepare_for_hls
+from .outputs import check_output_dir, staged_dir
 from .quantize import to_fixed_grid
 
 __all__ = ["CompileResult", "compile_model", "load_calibration_data"]
@@ -91,18 +93,44 @@ def _hls4ml_default(model, X: np.ndarray, out_dir: Path, io_type: str, backend: 
     return np.asarray(out).reshape(len(X), -1), hm
 
 
-def _precision_for(model, calibration: Calibration | None, backend: str) -> dict[str, dict[str, str]]:
-    """The calibrated types of the layers hls4ml's graph actually has (it folds Flatten, for example).
-    Raises HLSError if hls4ml cannot parse the model."""
-    import hls4ml
+def _hls4ml_layers(model, backend: str) -> dict[str, dict]:
+    """hls4ml's per-node configuration of ``model``; HLSError if hls4ml cannot parse the model."""
+    from .hls.config import precision_layers
 
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            hc = hls4ml.utils.config_from_keras_model(model, granularity="name", backend=backend)
+        return precision_layers(model, backend)
     except Exception as err:  # hls4ml's parsers raise bare Exceptions for forms they do not handle
         raise HLSError(f"hls4ml 1.3.0 cannot convert this model: {err}") from None
-    names = set(hc["LayerName"])
-    return {} if calibration is None else {k: v for k, v in calibration.precision.items() if k in names}
+
+
+def _precision_for(
+    layers: dict[str, dict], calibration: Calibration, user: dict[str, dict[str, str]]
+) -> dict[str, dict[str, str]]:
+    """The calibrated types of the layers hls4ml's graph actually has (it folds Flatten, for example), with
+    the user's types (``--precision``) over them."""
+    chosen = {k: dict(v) for k, v in calibration.precision.items() if k in layers}
+    for name, entries in user.items():
+        chosen.setdefault(name, {}).update(entries)
+    return chosen
+
+
+def load_precision(source: str | os.PathLike | dict | None) -> dict[str, dict[str, str]]:
+    """Per-layer types for ``compile`` (``--precision FILE``): a YAML/JSON mapping ``layer: {key: type}``,
+    the form of a run config's ``hls.precision``; validated like it."""
+    from pydantic import ValidationError
+
+    from .config import HLSConfig, _format_error, read_yaml
+
+    if source is None:
+        return {}
+    data = read_yaml(source) if not isinstance(source, dict) else source
+    where = "<dict>" if isinstance(source, dict) else str(source)
+    if isinstance(data, dict) and set(data) == {"precision"}:  # an `hls:`-style file: precision: {...}
+        data = data["precision"]
+    try:
+        return HLSConfig.model_validate({"precision": data}).precision
+    except ValidationError as err:
+        raise ConfigError(_format_error(err, where).replace("'precision.", "'")) from None
 
 
 def compile_model(
@@ -126,13 +154,20 @@ def compile_model(
     class_names: tuple[str, ...] | None = None,
     seed: int = 0,
     compare_default: bool = True,
+    force: bool = False,
+    precision: str | os.PathLike | dict | None = None,
+    task: str | None = None,
 ) -> CompileResult:
     """Load, calibrate, emit, C-simulate and verify a trained model; see the module docstring.
 
     ``data``: inputs (array or file), split into calibration (``calibration_fraction``) and held-out test
     events; without data, ``input_range=(lo, hi)`` draws uniform inputs. ``width`` is the total bits per value
     (default 16), or give ``tolerance``, the largest fraction of calibration events whose argmax may differ,
-    and the narrowest width of ``TOLERANCE_WIDTHS`` meeting it is chosen. Labels (from the file or
+    and the narrowest width of ``TOLERANCE_WIDTHS`` meeting it is chosen. ``precision`` (a mapping or a
+    YAML/JSON file of ``layer: {key: type}``, checked against the keys hls4ml's layers have) sets types
+    over the calibrated ones, QKeras layers included. ``task``: ``"classification"`` (argmax agreement and
+    per-class metrics) or ``"values"`` (value by value only); by default classification where labels are
+    given or the model ends in a softmax. Labels (from the file or
     ``labels``) give the physics metrics; without them the model's own argmax stands in, and the report says so.
     """
     from .data.jets import JetDataset
@@ -140,13 +175,26 @@ def compile_model(
 
     if width is not None and tolerance is not None:
         raise ModelError("give either a width or a tolerance, not both")
+    try:
+        check_name(name)
+    except ValueError as err:
+        raise ConfigError(f"{err}: pass another name (--name NAME)") from None
+    inputs = tuple(p for p in (model, data, weights) if isinstance(p, str | os.PathLike))
+    out_dir = check_output_dir(
+        out if out is not None else Path("hls_projects") / name, what="HLS project folder", force=force,
+        inputs=inputs,
+    )  # fmt: skip
+    run_final = check_output_dir(Path(run_root) / name, what="report folder", force=force, inputs=inputs,
+                                 flag="--runs")  # fmt: skip
     source = str(model) if isinstance(model, str | os.PathLike) else getattr(model, "name", "model")
     if isinstance(model, str | os.PathLike):
         model = load_any(model, weights)
     prepared = prepare_for_hls(model, source)
     kmodel = prepared.model
     check_supported(kmodel)  # before any data is read or anything written
-    _precision_for(kmodel, None, backend)  # hls4ml's own parse, for the same reason
+    hls_layers = _hls4ml_layers(kmodel, backend)  # hls4ml's own parse, for the same reason
+    user_precision = load_precision(precision)
+    check_precision(user_precision, hls_layers)
     in_shape = tuple(int(d) for d in kmodel.input_shape[1:])
 
     if isinstance(data, str | os.PathLike):
@@ -164,93 +212,184 @@ def compile_model(
         raise DataError(f"the data have shape {X.shape[1:]} per event, the model takes {in_shape}")
     if not np.all(np.isfinite(X)):
         raise DataError("the calibration data hold NaN or inf values: clean them first")
-    n_out = int(np.prod(kmodel.output_shape[1:]))
-    if n_out < 2:
-        raise ModelError(
-            "triggernn compile verifies classifiers with two or more outputs (argmax agreement, AUC); "
-            f"this model has {n_out} output: compile it with triggernn.emit and compare outputs yourself"
+    out_shape = tuple(int(d) for d in kmodel.output_shape[1:])
+    n_out = int(np.prod(out_shape))
+    if task is None:  # scores of classes: labels say so, or a final softmax; else values (a regression,
+        # an anomaly score, a hidden state, a feature map), compared value by value
+        softmax = _activation_name(kmodel.layers[-1]) == "softmax"
+        task = (
+            "classification"
+            if (labels is not None or softmax) and len(out_shape) == 1 and n_out >= 2
+            else "values"
         )
+    elif task not in ("classification", "values"):
+        raise ConfigError(f"task must be 'classification' or 'values', got '{task}'")
+    elif task == "classification" and (len(out_shape) != 1 or n_out < 2):
+        raise ConfigError(
+            f"task 'classification' needs a flat output of two or more scores; this model's is {out_shape}"
+        )
+    classify = task == "classification"
+    if tolerance is not None and not classify:
+        raise ConfigError(
+            f"--tolerance is a largest argmax disagreement, but this model's output {out_shape} has no classes: "
+            "give a --width instead"
+        )
+    approximate = table_layers(kmodel)
     order = np.random.default_rng(seed).permutation(len(X))
     n_cal = max(1, int(calibration_fraction * len(X)))
     cal, test = order[:n_cal], order[n_cal:]
     if len(test) < 10:
         raise DataError(f"{len(X)} events leave {len(test)} for verification: pass more data")
 
-    quantized = any(layer.__class__.__name__.startswith("Q") for layer in kmodel.layers)
     widths_tried: dict[int, float] = {}
     candidates = [width or 16] if tolerance is None else list(TOLERANCE_WIDTHS)
-    run_dir = Path(run_root) / name
-    out_dir = Path(out) if out is not None else Path("hls_projects") / name
-    for w in candidates:
-        try:
-            calibration = calibrate(kmodel, X[cal], width=w, headroom_bits=headroom_bits)
-        except PrecisionError:
-            if tolerance is None or w == candidates[-1]:
-                raise
-            widths_tried[w] = float("nan")  # the observed ranges do not fit this width at all
-            continue
-        Xg = to_fixed_grid(X, calibration.input_type)
-        reference = kmodel.predict(Xg, batch_size=4096, verbose=0).reshape(len(X), -1)
-        y = labels if labels is not None else reference.argmax(1)
-        classes = class_names or tuple(str(i) for i in range(n_out))
-        ds = JetDataset(Xg[cal], y[cal], Xg[cal][:0], y[cal][:0], Xg[test], y[test], classes, (), "byom", None,
-                        None, f"{source}: {len(cal)} calibration / {len(test)} test events")  # fmt: skip
-        Xd = {"X_train": Xg[cal], "X_val": Xg[cal][:0], "X_test": Xg[test]}
-        cfg = load_config(
-            {
-                "name": name,
-                "quantization": {"input": str(calibration.input_type)},
-                "hls": {
-                    "backend": backend,
-                    "io_type": io_type,
-                    "strategy": strategy,
-                    "reuse_factor": reuse_factor,
-                    "tb_events": min(1000, len(test)),
-                    "precision": _precision_for(kmodel, calibration, backend),
-                    "activation_table_size": 4096,
-                },
-                "verify": {
-                    "min_bit_exact": 1.0 if quantized else 0.0,
-                    "min_argmax_agreement": 0.999 if quantized else 0.99,
-                    "max_auc_drop": 0.01,
-                },
-            }
-        )
-        timings: dict[str, float] = {}
-        project, verification, keras = verify_model(cfg, kmodel, ds, Xd, project_dir=out_dir, timings=timings)
-        widths_tried[w] = verification.output_argmax_agreement
-        if tolerance is None or 1 - verification.output_argmax_agreement <= tolerance:
-            break
-        log.info("width %d: argmax agreement %.4f misses the tolerance %g", w, widths_tried[w], tolerance)
+    with staged_dir(run_final, what="report folder", force=force, flag="--runs", commit=False) as stage:
+        run_dir = stage.path
+        pending: list = []
+        for w in candidates:
+            try:
+                calibration = calibrate(kmodel, X[cal], width=w, headroom_bits=headroom_bits)
+            except PrecisionError:
+                if tolerance is None or w == candidates[-1]:
+                    raise
+                widths_tried[w] = float("nan")  # the observed ranges do not fit this width at all
+                continue
+            Xg = to_fixed_grid(X, calibration.input_type)
+            reference = kmodel.predict(Xg, batch_size=4096, verbose=0).reshape(len(X), -1)
+            if labels is not None:
+                y = labels
+            else:
+                y = reference.argmax(1) if classify else np.zeros(len(X), dtype=np.int64)
+            classes = class_names or tuple(str(i) for i in range(n_out if classify else 1))
+            ds = JetDataset(Xg[cal], y[cal], Xg[cal][:0], y[cal][:0], Xg[test], y[test], classes, (), "byom", None,
+                            None, f"{source}: {len(cal)} calibration / {len(test)} test events")  # fmt: skip
+            Xd = {"X_train": Xg[cal], "X_val": Xg[cal][:0], "X_test": Xg[test]}
+            cfg = load_config(
+                {
+                    "name": name,
+                    "quantization": {"input": str(calibration.input_type)},
+                    "hls": {
+                        "backend": backend,
+                        "io_type": io_type,
+                        "strategy": strategy,
+                        "reuse_factor": reuse_factor,
+                        "tb_events": min(1000, len(test)),
+                        "precision": _precision_for(hls_layers, calibration, user_precision),
+                        "activation_table_size": 4096,
+                    },
+                    "verify": _criteria(kmodel, approximate, classify, float(np.abs(reference[test]).max())),
+                }
+            )
+            timings: dict[str, float] = {}
+            for staged in pending:  # an earlier width's project, superseded
+                staged.discard()
+            pending.clear()
+            project, verification, keras = verify_model(cfg, kmodel, ds, Xd, project_dir=out_dir, timings=timings,
+                                                        task=task, force=force, inputs=inputs, defer=pending)  # fmt: skip
+            widths_tried[w] = verification.output_argmax_agreement or 0.0
+            if tolerance is None or 1 - widths_tried[w] <= tolerance:
+                break
+            log.info("width %d: argmax agreement %.4f misses the tolerance %g", w, widths_tried[w], tolerance)
 
-    default: dict = {}
-    cost = {"calibrated": multiplier_cost(project.hls_model)}
-    if compare_default:
-        d_out, d_model = _hls4ml_default(
-            kmodel, Xg[test], run_dir / "hls4ml_default_project", io_type, backend
+        default: dict = {}
+        cost = {"calibrated": multiplier_cost(project.hls_model)}
+        if compare_default:
+            d_out, d_model = _hls4ml_default(
+                kmodel, Xg[test], run_dir / "hls4ml_default_project", io_type, backend
+            )
+            ref = reference[test]
+            default = {
+                "argmax_agreement": float(np.mean(d_out.argmax(1) == ref.argmax(1))) if classify else None,
+                "max_abs_diff": float(np.max(np.abs(d_out - ref))),
+                "exact_fraction": float(np.mean(np.all(d_out == ref, axis=1))),
+            }
+            cost["hls4ml_default"] = multiplier_cost(d_model)
+        tables = _report_tables(
+            calibration, prepared, verification, default, cost, labels is None, widths_tried
         )
-        ref = reference[test]
-        default = {
-            "argmax_agreement": float(np.mean(d_out.argmax(1) == ref.argmax(1))),
-            "max_abs_diff": float(np.max(np.abs(d_out - ref))),
-            "exact_fraction": float(np.mean(np.all(d_out == ref, axis=1))),
+        extra = {
+            "calibration": [c.to_dict() for c in calibration.choices],
+            "calibration_width": calibration.width,
+            "headroom_bits": calibration.headroom_bits,
+            "hls4ml_default": default,
+            "multiplier_cost": cost,
+            "removed_layers": prepared.removed,
+            "labels": "given" if labels is not None else "the model's own argmax (no labels given)",
         }
-        cost["hls4ml_default"] = multiplier_cost(d_model)
-    tables = _report_tables(calibration, prepared, verification, default, cost, labels is None, widths_tried)
-    extra = {
-        "calibration": [c.to_dict() for c in calibration.choices],
-        "calibration_width": calibration.width,
-        "headroom_bits": calibration.headroom_bits,
-        "hls4ml_default": default,
-        "multiplier_cost": cost,
-        "removed_layers": prepared.removed,
-        "labels": "given" if labels is not None else "the model's own argmax (no labels given)",
-    }
-    report = write_run_report(run_dir, cfg, ds, Xd, kmodel, project, verification, keras, timings,
-                              title=f"triggernn compile: {name}", extra=extra, tables=tables)  # fmt: skip
-    return CompileResult(
-        project, verification, calibration, prepared, default, cost, run_dir, report, widths_tried
+        report = write_run_report(run_dir, cfg, ds, Xd, kmodel, project, verification, keras, timings,
+                                  title=f"triggernn compile: {name}", extra=extra, tables=tables)  # fmt: skip
+        for staged in pending:
+            staged.commit()
+        stage.commit()
+    report = stage.final / report.name
+    return CompileResult(project, verification, calibration, prepared, default, cost, stage.final, report,
+                         widths_tried)  # fmt: skip
+
+
+#: Activations hls4ml computes with lookup tables: their outputs approximate QKeras', never bit for bit.
+_TABLE_ACTIVATIONS = ("sigmoid", "tanh", "softmax", "elu", "selu", "softplus", "softsign", "swish")
+#: How far a table-based model may be from its reference: hls4ml's tables step by at most 1/64 in input
+#: (1,024 entries over [-8, 8)); a tanh or sigmoid output moves less than that per step.
+TABLE_MAX_ABS_ERROR = 1 / 32
+#: Calibrated float constants, values output: the largest error, as a fraction of the largest reference value.
+FLOAT_MAX_REL_ERROR = 0.05
+#: ... and when the output is a quantizer's (few values: a flip, not a drift), the identical fraction.
+QUANTIZED_MIN_VALUE_EXACT = 0.99
+_FLOAT_CONSTANTS = ("Dense", "Conv1D", "Conv2D", "DepthwiseConv2D", "SeparableConv2D", "BatchNormalization")
+
+
+def _is_table(activation: str) -> bool:
+    return any(t in activation for t in _TABLE_ACTIVATIONS) and not activation.startswith(
+        ("binary", "ternary", "hard")
     )
+
+
+def _activation_name(layer) -> str:
+    act = layer.get_config().get("activation")
+    return (act.get("class_name", "") if isinstance(act, dict) else str(act or "")).lower()
+
+
+def table_layers(model) -> dict[str, str]:
+    """Layers of a QKeras model whose firmware output approximates the reference by construction,
+    ``{layer: kind}``: "table" for recurrent cells and sigmoid, tanh, softmax... activations (lookup
+    tables; a final softmax is not counted, the logits before it are compared), "float" for a layer with
+    float constants (a Dense/Conv without quantizers, a float BatchNormalization), whose calibrated types
+    round them. A float batch norm right before a binary activation is not counted: hls4ml folds the pair
+    into one exact threshold (see :mod:`triggernn.hls.adapter`)."""
+    from .hls.recurrent import RECURRENT_KINDS
+
+    found = {}
+    for i, layer in enumerate(model.layers):
+        kind, name = layer.__class__.__name__, _activation_name(layer)
+        nxt = _activation_name(model.layers[i + 1]) if i + 1 < len(model.layers) else ""
+        if kind in RECURRENT_KINDS:
+            found[layer.name] = "table"
+        elif kind in _FLOAT_CONSTANTS and not (kind == "BatchNormalization" and nxt.startswith("binary")):
+            found[layer.name] = "float"
+        elif _is_table(name) and not (name == "softmax" and i == len(model.layers) - 1):
+            found[layer.name] = "table"
+    return found
+
+
+def _criteria(model, approximate: dict[str, str], classify: bool, scale: float) -> dict[str, float | None]:
+    """The verdict's thresholds (docs/byom.md): bit-exact on the logits for a QKeras model without tables
+    or float constants. Otherwise argmax agreement for a classifier, and the largest error: the tables'
+    step; for calibrated float constants in a model that ends in a quantizer (its outputs flip between grid
+    values rather than drift), 99% identical values; for other float outputs, 5% of the largest reference
+    value ``scale``."""
+    quantized = any(layer.__class__.__name__.startswith("Q") for layer in model.layers)
+    if quantized and not approximate:
+        return {"min_bit_exact": 1.0, "min_argmax_agreement": 0.999, "max_auc_drop": 0.01}
+    kinds = set(approximate.values()) if quantized else {"float"}
+    out = {"min_bit_exact": 0.0, "min_argmax_agreement": 0.99, "max_auc_drop": 0.01}
+    if "table" in kinds:
+        out["max_abs_error"] = TABLE_MAX_ABS_ERROR
+    if "float" in kinds and not classify:
+        if model.layers[-1].__class__.__name__ == "QActivation":
+            out["min_value_exact"] = QUANTIZED_MIN_VALUE_EXACT
+        else:
+            out["max_abs_error"] = max(out.get("max_abs_error", 0.0), FLOAT_MAX_REL_ERROR * scale)
+    return out
 
 
 def _report_tables(calibration, prepared, verification, default, cost, no_labels, widths_tried) -> dict:
@@ -270,10 +409,12 @@ def _report_tables(calibration, prepared, verification, default, cost, no_labels
             ],
         ),
     }
-    rows = [["calibrated (triggernn)", f"{verification.output_argmax_agreement:.4%}",
+    agree = verification.output_argmax_agreement
+    rows = [["calibrated (triggernn)", "n/a (values)" if agree is None else f"{agree:.4%}",
              f"{verification.max_output_diff:.3g}", f"{verification.bit_exact_fraction:.2%}"]]  # fmt: skip
     if default:
-        rows.append(["hls4ml default (granularity='name')", f"{default['argmax_agreement']:.4%}",
+        d_agree = default["argmax_agreement"]
+        rows.append(["hls4ml default (granularity='name')", "n/a" if d_agree is None else f"{d_agree:.4%}",
                      f"{default['max_abs_diff']:.3g}", f"{default['exact_fraction']:.2%} (outputs)"])  # fmt: skip
     tables["Agreement with the Keras model, same test events"] = (
         ["Configuration", "Argmax agreement", "Largest output difference", "Bit-exact (logits)"],

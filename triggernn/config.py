@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -29,8 +29,43 @@ __all__ = [
 ]
 
 
+def _admits_bool(tp: Any) -> bool:
+    return tp is bool or tp is Any or any(_admits_bool(a) for a in get_args(tp))
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, data: Any) -> Any:
+        """``epochs: true`` is a typo, not 1: a YAML boolean is refused wherever a bool is not what is asked."""
+        if isinstance(data, dict):
+            for key, value in data.items():
+                field = cls.model_fields.get(key)
+                values = value if isinstance(value, list | tuple) else [value]
+                bools = any(isinstance(v, bool) for v in values)
+                if field is not None and bools and not _admits_bool(field.annotation):
+                    raise ValueError(
+                        f"'{key}' = {value!r}: a true/false value where a number or text is expected"
+                    )
+        return data
+
+    def with_fields(self, **fields: Any):
+        """A copy with some top-level fields replaced, validated again like the file it came from (never
+        ``model_copy(update=...)``, which skips validation); ``None`` values are left out."""
+        data = {**self.model_dump(), **{k: v for k, v in fields.items() if v is not None}}
+        try:
+            return type(self).model_validate(data)
+        except ValidationError as err:
+            raise ConfigError(_format_error(err, "the command-line options")) from None
+
+
+def check_name(v: str) -> str:
+    """A run/project name: letters, digits, '_' or '-' (it names folders: no path, no dot)."""
+    if not v or not all(c.isalnum() or c in "_-" for c in v):
+        raise ValueError(f"name must be letters, digits, '_' or '-' (it names folders), got '{v}'")
+    return v
 
 
 class QuantSpec(_Strict):
@@ -73,6 +108,11 @@ class QuantConfig(_Strict):
     @classmethod
     def _input_type(cls, v: str) -> str:
         spec = parse_fixed(v)
+        if not 0 <= spec.integer <= spec.width:
+            raise ValueError(
+                f"input type {v} has {spec.integer} integer bits of {spec.width}: the integer bits (sign "
+                "included) must be between 0 and the total width, e.g. ap_fixed<16,6>"
+            )
         if spec.width - (1 if spec.signed else 0) > 24:
             raise ValueError(f"input type {v} has more significant bits than float32 inputs carry (24)")
         return v
@@ -241,6 +281,9 @@ class VerifyConfig(_Strict):
     max_auc_drop: float = Field(default=0.05, ge=0, le=1)
     max_abs_error: float | None = Field(default=None, ge=0)
     """Largest allowed |QKeras - C-sim| on the compared (logit) layer; for models that cannot be bit-exact."""
+    min_value_exact: float = Field(default=0.0, ge=0, le=1)
+    """Smallest fraction of compared values that must be identical (for binary/ternary nets, whose folded
+    thresholds hls4ml rounds to the input grid: a value flips rather than drifts)."""
 
 
 class RunConfig(_Strict):
@@ -252,12 +295,7 @@ class RunConfig(_Strict):
     hls: HLSConfig = HLSConfig()
     verify: VerifyConfig = VerifyConfig()
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if not v or not all(c.isalnum() or c in "_-" for c in v):
-            raise ValueError(f"name must be letters, digits, '_' or '-', got '{v}'")
-        return v
+    _name = field_validator("name")(check_name)
 
     def project_dir(self, root: str | os.PathLike = "hls_projects") -> Path:
         return Path(self.hls.output_dir) if self.hls.output_dir else Path(root) / self.name
@@ -274,16 +312,18 @@ class RunConfig(_Strict):
 
 
 def _format_error(err: ValidationError, source: str) -> str:
-    lines = [f"invalid configuration in {source}:"]
+    """Pydantic's errors as one line per problem (one line in all when there is one), each naming the key."""
+    problems = []
     for e in err.errors():
         key = ".".join(str(p) for p in e["loc"]) or "<top level>"
         if e["type"] == "extra_forbidden":
-            lines.append(f"  - unknown key '{key}': remove it or check its spelling")
-        elif e["type"] == "literal_error":
-            lines.append(f"  - '{key}' = {e.get('input')!r}: {e['msg']}")
+            problems.append(f"unknown key '{key}': remove it or check its spelling")
         else:
-            lines.append(f"  - '{key}' = {e.get('input')!r}: {e['msg']}")
-    return "\n".join(lines)
+            msg = e["msg"].removeprefix("Value error, ")
+            problems.append(f"'{key}' = {e.get('input')!r}: {msg}")
+    if len(problems) == 1:
+        return f"invalid configuration in {source}: {problems[0]}"
+    return "\n".join([f"invalid configuration in {source}:", *(f"  - {p}" for p in problems)])
 
 
 def _validate(data: Any, source: str) -> RunConfig:
@@ -297,6 +337,44 @@ def _validate(data: Any, source: str) -> RunConfig:
         raise ConfigError(_format_error(err, source)) from None
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (YAML itself keeps the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key '{key}' is given twice: keep one", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(path: str | os.PathLike) -> Any:
+    """The YAML document in ``path``; :class:`ConfigError` for a missing, binary or malformed file, or a
+    duplicated key."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(
+            f"config file '{path}' does not exist: pass the path of a YAML file, e.g. configs/jet_dense.yaml"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not a text file (not UTF-8): pass a YAML config") from None
+    except OSError as err:
+        raise ConfigError(f"cannot read {path}: {err.strerror}") from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ConfigError(f"{path} is not valid YAML{where}: {problem}") from None
+
+
 def load_config(path: str | os.PathLike | dict[str, Any]) -> RunConfig:
     """Read and validate a YAML config (or an equivalent dict) into a frozen :class:`RunConfig`.
 
@@ -304,13 +382,4 @@ def load_config(path: str | os.PathLike | dict[str, Any]) -> RunConfig:
     """
     if isinstance(path, dict):
         return _validate(path, source="<dict>")
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(
-            f"config file '{path}' does not exist: pass the path of a YAML file, e.g. configs/jet_dense.yaml"
-        )
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path} is not valid YAML: {err}") from None
-    return _validate(data, source=str(path))
+    return _validate(read_yaml(path), source=str(path))

@@ -1,13 +1,24 @@
-"""Exceptions for user errors.
+"""Exceptions for user errors, in one tree.
 
-Every error a user can cause (a bad config, a model hls4ml cannot compile, a precision that cannot work) is
-raised as a subclass of :class:`TriggerNNError` with a message that names the problem and the fix, so the
-CLI can print it without a traceback.
+Every error a user can cause (a bad config, a missing or corrupt data file, a model hls4ml cannot compile, a
+precision that cannot work, an output folder triggernn may not replace) is raised as a subclass of
+:class:`TriggerNNError` with a message that names the problem and the fix, so the CLI prints it on one line
+and exits with code 2. A failed verification is a verdict, not an error: exit code 1. Anything else is a bug
+in triggernn: the CLI shows its traceback and asks for a report.
 """
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "HLSError", "InputError", "ModelError", "TriggerNNError", "VerificationError"]
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "HLSError",
+    "InputError",
+    "ModelError",
+    "OutputError",
+    "TriggerNNError",
+    "VerificationError",
+]
 
 
 class TriggerNNError(Exception):
@@ -18,12 +29,20 @@ class ConfigError(TriggerNNError, ValueError):
     """A configuration file or value is malformed, unknown or out of range."""
 
 
+class DataError(TriggerNNError, ValueError):
+    """A data file or a data request that cannot be served (missing, corrupt, truncated, too small)."""
+
+
 class ModelError(TriggerNNError, ValueError):
     """A Keras model has a layer or option triggernn cannot quantize or compile."""
 
 
 class InputError(TriggerNNError, ValueError):
     """Input arrays of the wrong shape or dtype, empty, or with NaN/inf values."""
+
+
+class OutputError(TriggerNNError, OSError):
+    """An output path triggernn may not write: a user's folder or file, the working directory, an input."""
 
 
 class HLSError(TriggerNNError, RuntimeError):

@@ -17,10 +17,11 @@ from .config import RunConfig, load_config
 from .hls import HLSProject, emit, run_testbench
 from .hls.config import logits_layer
 from .models import build_model
+from .outputs import check_output_dir, staged_dir
 from .quantize import to_fixed_grid
 from .ranges import layer_ranges, plot_ranges
 from .train import seed_everything, train_model
-from .verify import VerificationResult, float32_inexact_layers, verify_outputs
+from .verify import MAX_PLOTTED_CLASSES, VerificationResult, float32_rounded_layers, verify_outputs
 
 __all__ = [
     "KerasOutputs",
@@ -49,6 +50,8 @@ class RunResult:
     data_source: str = ""
     X_test: np.ndarray | None = None
     """The test inputs on the firmware's input grid (what was C-simulated)."""
+    pending: list = field(default_factory=list, repr=False)
+    """Staged folders not yet moved into place (internal to :func:`run`)."""
 
 
 @contextlib.contextmanager
@@ -138,12 +141,15 @@ def verify_model(
     project_dir: str | os.PathLike,
     float_model=None,
     timings: dict[str, float] | None = None,
+    task: str | None = None,
+    **emit_options,
 ) -> tuple[HLSProject, VerificationResult, KerasOutputs]:
     """Emit ``qkeras_model`` to ``project_dir``, C-simulate the test set, run the project's testbench and
     compare float, QKeras and C-sim with the thresholds of ``cfg.verify``.
 
     ``ds`` is the :class:`~triggernn.data.JetDataset` (labels, class names), ``X`` its inputs on the firmware's
-    input grid (from :func:`prepare_data`). Returns the project, the verification and the Keras outputs.
+    input grid (from :func:`prepare_data`). ``emit_options`` go to :func:`~triggernn.hls.emit` (``force``,
+    ``inputs``, ``defer``). Returns the project, the verification and the Keras outputs.
     """
     timings = {} if timings is None else timings
     with _stage(timings, "predict_keras"):
@@ -159,32 +165,53 @@ def verify_model(
             tb_outputs=keras.qkeras_out[:n_tb],
             csim_inputs=X["X_test"],
             softmax_spread=keras.spread,
+            **emit_options,
         )
 
     with _stage(timings, "testbench"):
-        tb_out = run_testbench(project.path, cfg.hls.project_name)
+        tb_out = run_testbench(project.files, cfg.hls.project_name)
 
     with _stage(timings, "verify"):
         csim = project.csim
-        compared = keras.compared_layer
-        ctype = project.output_type(compared)
+        outputs = project.decode_outputs(csim.outputs)
+        logits = outputs if csim.logits is None else csim.logits
+        compared = project.logits_layer or project.output_node
+        ctype = project.output_type(project.logits_layer)
+        n = len(logits)
+        exact = np.array_equal(np.reshape(logits, (n, -1)), np.reshape(keras.qkeras_logits, (n, -1)))
+        out_shape = tuple(qkeras_model.output_shape[1:])
         verification = verify_outputs(
             ds.y_test,
             ds.class_names,
             float_out=keras.float_out,
             qkeras_out=keras.qkeras_out,
             qkeras_logits=keras.qkeras_logits,
-            csim_out=csim.outputs,
-            csim_logits=csim.compared,
+            csim_out=outputs,
+            csim_logits=logits,
             compared_layer=compared,
             compared_lsb=ctype.lsb,
-            compared_type=str(ctype),
+            compared_type=_type_label(project, ctype),
             thresholds=cfg.verify,
-            testbench_out=tb_out,
-            output_lsb=project.output_type(qkeras_model.layers[-1].name).lsb,
-            float32_limits=float32_inexact_layers(qkeras_model, cfg.quantization.input_type),
-        )
+            testbench_out=None if tb_out is None else project.decode_outputs(tb_out),
+            output_lsb=project.output_type().lsb,
+            float32_limits=() if exact else float32_rounded_layers(
+                qkeras_model, X["X_test"], cfg.quantization.input_type
+            ),
+            task=task or ("classification" if len(out_shape) == 1 and out_shape[0] >= 2 else "values"),
+            reference=reference_label(qkeras_model),
+        )  # fmt: skip
     return project, verification, keras
+
+
+def reference_label(model) -> str:
+    """``"qkeras"`` for a model with QKeras layers, ``"keras"`` for a float one: what the metrics are named."""
+    return "qkeras" if any(layer.__class__.__name__.startswith("Q") for layer in model.layers) else "keras"
+
+
+def _type_label(project: HLSProject, spec) -> str:
+    return (
+        "uint<1> (0 = -1), decoded" if project.binary_output and project.logits_layer is None else str(spec)
+    )
 
 
 def write_run_report(
@@ -219,27 +246,25 @@ def write_run_report(
 
     with _stage(timings, "report"):
         csim = project.csim
+        outputs = project.decode_outputs(csim.outputs)
+        logits = outputs if csim.logits is None else csim.logits
         compared = verification.compared_layer
-        scores = {"float": keras.float_out, "qkeras": keras.qkeras_out, "csim": csim.outputs}
-        plots = {
-            "ROC curves": plot_roc(
+        plots = {}
+        if verification.task == "classification" and verification.n_outputs <= MAX_PLOTTED_CLASSES:
+            scores = {"float": keras.float_out, verification.reference: keras.qkeras_out, "csim": outputs}
+            plots["ROC curves"] = plot_roc(
                 ds.y_test,
                 {k: v for k, v in scores.items() if v is not None},
                 ds.class_names,
                 run_dir / "roc.png",
-            ),
-            "Confusion matrix": plot_confusion(
-                ds.y_test, csim.outputs, ds.class_names, run_dir / "confusion.png"
-            ),
-            "Layer ranges": plot_ranges(ranges, run_dir / "ranges.png"),
-            "Residuals": plot_residuals(
-                keras.qkeras_logits,
-                csim.compared,
-                verification.compared_lsb,
-                run_dir / "residuals.png",
-                compared,
-            ),
-        }
+            )
+            plots["Confusion matrix"] = plot_confusion(
+                ds.y_test, outputs, ds.class_names, run_dir / "confusion.png"
+            )
+        plots["Layer ranges"] = plot_ranges(ranges, run_dir / "ranges.png")
+        plots["Residuals"] = plot_residuals(
+            keras.qkeras_logits, logits, verification.compared_lsb, run_dir / "residuals.png", compared
+        )
         extra = {
             "config": cfg.model_dump(mode="json"),
             "project": str(project.path),
@@ -271,21 +296,40 @@ def run(
     run_root: str | os.PathLike = "runs",
     project_root: str | os.PathLike = "hls_projects",
     progress: bool = True,
+    force: bool = False,
 ) -> RunResult:
     """Run the whole pipeline for one config; writes ``hls_projects/<name>/`` and ``runs/<name>/``.
 
+    Both folders are checked before any work (a folder triggernn did not write is replaced only with
+    ``force``), written to hidden staging folders and moved into place together at the end, so an
+    interrupted or failed run leaves the previous run's project and report as they were.
     Returns a :class:`RunResult`; the verification verdict is in ``result.verification.passed``.
     """
     cfg = config if isinstance(config, RunConfig) else load_config(config)
+    project_dir = check_output_dir(
+        cfg.project_dir(project_root), what="HLS project folder", force=force,
+        flag="--projects (or hls.output_dir)",
+    )  # fmt: skip
+    with staged_dir(Path(run_root) / cfg.name, what="run folder", force=force, flag="--runs",
+                    commit=False) as stage:  # fmt: skip
+        result = _run_staged(cfg, stage.path, project_dir, progress, force)
+        for pending in result.pending:
+            pending.commit()
+        stage.commit()
+    result.run_dir = stage.final
+    return result
+
+
+def _run_staged(cfg: RunConfig, run_dir: Path, project_dir: Path, progress: bool, force: bool) -> RunResult:
+    """:func:`run` inside the staged run folder ``run_dir``; the project is left staged in ``result.pending``."""
     timings: dict[str, float] = {}
-    run_dir = Path(run_root) / cfg.name
-    run_dir.mkdir(parents=True, exist_ok=True)
 
     with _stage(timings, "data"):
         ds, X = prepare_data(cfg)
         n_classes = len(ds.class_names)
         input_shape = X["X_train"].shape[1:]
 
+    check_layer_names(cfg, build_model(cfg, input_shape, n_classes, quantized=True))  # before any training
     models = {}
     for quantized in (False, True):
         label = "qkeras" if quantized else "float"
@@ -304,14 +348,17 @@ def run(
             )
             models[label] = model
 
+    pending: list = []
     project, verification, keras = verify_model(
         cfg,
         models["qkeras"],
         ds,
         X,
         float_model=models["float"],
-        project_dir=cfg.project_dir(project_root),
+        project_dir=project_dir,
         timings=timings,
+        force=force,
+        defer=pending,
     )
     _write_summary(models["qkeras"], run_dir / "model_summary.txt")
     models["float"].save(run_dir / "float_model.h5")
@@ -327,7 +374,25 @@ def run(
         timings,
         ds.source,
         X["X_test"],
+        pending,
     )
+
+
+def check_layer_names(cfg: RunConfig, qkeras_model) -> None:
+    """Refuse, before training, a ``quantization.layers`` or ``hls.precision`` entry naming a layer the model
+    does not have, or a type key hls4ml's layer does not have."""
+    from .errors import ConfigError
+    from .hls.config import check_precision, precision_layers
+
+    names = {layer.name for layer in qkeras_model.layers}
+    for name in cfg.quantization.layers:
+        if name not in names:
+            raise ConfigError(
+                f"quantization.layers names layer '{name}', which the {cfg.model.family} model does not have: "
+                f"choose from {', '.join(sorted(names))}"
+            )
+    if cfg.hls.precision:
+        check_precision(cfg.hls.precision, precision_layers(qkeras_model, cfg.hls.backend))
 
 
 def _write_summary(model, path: Path) -> None:

@@ -49,7 +49,14 @@ def layer_ranges(model, project, X: np.ndarray) -> list[LayerRange]:
     import tensorflow as tf
 
     graph = project.hls_model.graph
-    names = [layer.name for layer in model.layers[1:] if layer.name in graph]
+    # a softmax's output type saturates by design ([0, 1] in ufixed<16,0,RND,SAT>: 1.0 is its largest value)
+    names = [
+        layer.name
+        for layer in model.layers[1:]
+        if layer.name in graph and layer.get_config().get("activation") != "softmax"
+    ]
+    if not names:  # every layer merged into nodes of other names (a folded batch norm, ...)
+        return []
     probe = tf.keras.Model(model.inputs, [model.get_layer(n).output for n in names])
     outputs = probe.predict(X, batch_size=4096, verbose=0)
     outputs = outputs if isinstance(outputs, list) else [outputs]

@@ -33,6 +33,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from triggernn.records import write_json
+
 from .config import RunConfig, load_config
 from .errors import ConfigError
 
@@ -161,9 +163,7 @@ def run_point(key: str, point: dict, cfg_dict: dict, out: str) -> dict:
     record["seconds"] = round(time.perf_counter() - t0, 1)
     points = out_dir / "points"
     points.mkdir(parents=True, exist_ok=True)
-    tmp = points / f".{key}.{os.getpid()}.partial"
-    tmp.write_text(json.dumps(record, indent=1, default=float))
-    tmp.replace(points / f"{key}.json")
+    write_json(points / f"{key}.json", record, indent=1)
     return record
 
 

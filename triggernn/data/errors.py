@@ -1,12 +1,10 @@
-"""Exceptions of the data layer."""
+"""Exceptions of the data layer (:class:`~triggernn.errors.DataError` lives in the one error tree)."""
 
 from __future__ import annotations
+
+from ..errors import DataError
 
 __all__ = ["GEN_EXTRA_HINT", "DataError"]
 
 #: How to get the optional event-generation dependencies; quoted in every error about them.
 GEN_EXTRA_HINT = 'pip install "triggernn[gen]"'
-
-
-class DataError(ValueError):
-    """A jet file or a data request that cannot be served; the message names the problem and the fix."""

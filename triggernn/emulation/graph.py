@@ -39,18 +39,34 @@ class NumpyModel:
         return values[self.output_var].reshape(len(X), *self.output_shape), kept
 
 
+def _spec(precision, what: str) -> FixedSpec:
+    """The type of a value the numpy engine reproduces: plain fixed-point and integers only. Other hls4ml
+    types change the arithmetic itself: ExponentPrecisionType (quantized_po2 weights, a shift in
+    ``weight_exponential``), XnorPrecisionType (binary weights and outputs, 0 standing for -1), floats...:
+    those layers go to the C++ engine. (hls4ml wraps the classes per backend, hence isinstance.)"""
+    from hls4ml.model.types import FixedPrecisionType, IntegerPrecisionType
+
+    if not isinstance(precision, FixedPrecisionType | IntegerPrecisionType):
+        raise L.NotEmulated(f"{what} of type {type(precision).__name__} ({precision})")
+    return spec_of(precision)
+
+
 def _weights(node, key: str) -> tuple[np.ndarray, FixedSpec]:
     """A weight array as the C++ holds it: hls4ml writes each value with as many decimals as the type has
     fraction bits, the C++ parses that text as a double and assigns it to the weight type."""
     var = node.get_weights(key)
-    spec = spec_of(var.type.precision)
+    from hls4ml.model.types import CompressedWeightVariable, ExponentWeightVariable
+
+    if isinstance(var, ExponentWeightVariable | CompressedWeightVariable):
+        raise L.NotEmulated(f"{key} stored as {type(var).__mro__[1].__name__}")
+    spec = _spec(var.type.precision, key)
     fmt = f"{{:.{max(0, spec.fractional)}f}}"
     text = np.array([float(fmt.format(v)) for v in np.asarray(var.data, dtype=np.float64).ravel()])
     return cast(text, spec).reshape(np.shape(var.data)), spec
 
 
 def _type(node, attr: str) -> FixedSpec:
-    return spec_of(node.get_attr(attr).precision)
+    return _spec(node.get_attr(attr).precision, attr)
 
 
 def _dense(node, x_spec, res):
@@ -146,11 +162,11 @@ def build_numpy_model(hls_model, project: Path | None = None) -> NumpyModel:
             continue
         if len(node.inputs) != 1:
             raise L.NotEmulated(f"layer '{node.name}' ({kind}) with {len(node.inputs)} inputs")
-        x_spec = spec_of(node.get_input_variable().type.precision)
         out_var = node.get_output_variable()
-        res = spec_of(out_var.type.precision)
         shape = tuple(int(d) for d in out_var.shape)
         try:
+            x_spec = _spec(node.get_input_variable().type.precision, "input")
+            res = _spec(out_var.type.precision, "result")
             if kind == "Dense":
                 fn = _dense(node, x_spec, res)
             elif kind in ("Conv1D", "Conv2D"):
@@ -180,7 +196,7 @@ def build_numpy_model(hls_model, project: Path | None = None) -> NumpyModel:
             size = int(in_shape[0]) * int(node.get_weights("recurrent_weight").data.size) * 2
         largest = max(largest, size)
     return NumpyModel(
-        input_spec=spec_of(inputs[0].type.precision),
+        input_spec=_spec(inputs[0].type.precision, "the input"),
         input_var=hls_model.inputs[0],
         output_var=hls_model.outputs[0],
         output_shape=tuple(int(d) for d in outputs[0].shape),

@@ -24,6 +24,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import HLSError
+from .adapter import link_library
 
 __all__ = ["build_library", "cache_root", "compile_cached", "firmware_key"]
 
@@ -132,9 +133,4 @@ def compile_cached(hls_model, *, write: bool = True) -> None:
         hls_model.write()
     project = Path(hls_model.config.get_output_dir())
     lib = build_library(project, hls_model.config.get_project_name())
-    backend = hls_model.config.backend
-    backend.compile = lambda model: str(lib)  # hls4ml's _compile links what backend.compile returns
-    try:
-        hls_model._compile()
-    finally:
-        del backend.compile
+    link_library(hls_model, str(lib))

@@ -7,9 +7,10 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..quantize import FixedSpec, parse_fixed
-from .recurrent import recurrent_layers, recurrent_precisions
+from .exact_types import exact_precisions, set_types
+from .recurrent import recurrent_layers, recurrent_precisions, state_type
 
-__all__ = ["logits_layer", "make_hls_config", "softmax_precisions"]
+__all__ = ["check_precision", "logits_layer", "make_hls_config", "precision_layers", "softmax_precisions"]
 
 # Softmax and recurrent table keys that hls4ml reads as layer attributes rather than from 'Precision' (see shared notes).
 _LAYER_KEYS = ("exp_table_t", "inv_table_t", "inv_inp_t", "accum_t", "inp_norm_t", "table_t")
@@ -45,6 +46,37 @@ def softmax_precisions(n_classes: int, max_spread: float, table_size: int) -> di
     }
 
 
+def check_precision(precision: dict[str, dict[str, str]], layers: dict[str, dict[str, Any]]) -> None:
+    """Refuse a ``hls.precision`` entry for a layer hls4ml's graph does not have, or a type key that layer
+    does not have (hls4ml would silently ignore ``rezult``). ``layers`` is ``config_from_keras_model``'s
+    ``LayerName``, which lists every configurable type of every node."""
+    for name, entries in precision.items():
+        if name not in layers:
+            raise ConfigError(
+                f"hls.precision names layer '{name}', which the model does not have: "
+                f"choose from {', '.join(sorted(layers))}"
+            )
+        known = set(layers[name].get("Precision", {}))
+        allowed = known | {k for k in _LAYER_KEYS if k.removesuffix("_t") in known or "table" in known}
+        for key in entries:
+            if key not in allowed:
+                raise ConfigError(
+                    f"hls.precision.{name}.{key}: layer '{name}' has no type '{key}' (hls4ml would ignore it): "
+                    f"choose from {', '.join(sorted(allowed))}"
+                )
+
+
+def precision_layers(model, backend: str) -> dict[str, dict[str, Any]]:
+    """hls4ml's per-node configuration of ``model`` (``LayerName``): the names and type keys it accepts."""
+    import contextlib
+    import io
+
+    import hls4ml
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        return hls4ml.utils.config_from_keras_model(model, granularity="name", backend=backend)["LayerName"]
+
+
 def make_hls_config(model, cfg, *, softmax_spread: float | None = None) -> dict[str, Any]:
     """Build the hls4ml ``hls_config`` dict for ``model`` from ``cfg`` (a RunConfig).
 
@@ -54,7 +86,9 @@ def make_hls_config(model, cfg, *, softmax_spread: float | None = None) -> dict[
     - recurrent layers with the wide accumulator/state types and fine tables of :mod:`.recurrent`;
     - the layer feeding the softmax traced, so its (bit-exact) output can be read back from C simulation;
     - softmax tables sized from ``softmax_spread`` (see :func:`softmax_precisions`);
-    - then the user's ``hls.precision`` overrides, layer by layer.
+    - then the user's ``hls.precision`` overrides, layer by layer;
+    - last, exact types for the nodes hls4ml would leave at its default (po2 sums, split activations:
+      :mod:`.exact_types`), where the user set none.
     """
     import hls4ml
 
@@ -71,7 +105,7 @@ def make_hls_config(model, cfg, *, softmax_spread: float | None = None) -> dict[
     )
 
     for layer in recurrent_layers(model):
-        recurrent_precisions(layers[layer.name], hls.recurrent)
+        recurrent_precisions(layers[layer.name], hls.recurrent, state_type(layer))
 
     if hls.activation_table_size is not None:
         for layer in model.layers:
@@ -97,16 +131,14 @@ def make_hls_config(model, cfg, *, softmax_spread: float | None = None) -> dict[
         n_classes = int(model.output_shape[-1])
         sm.update(softmax_precisions(n_classes, softmax_spread or 8.0, hls.softmax.table_size))
 
+    check_precision(hls.precision, layers)
     for name, entries in hls.precision.items():
-        if name not in layers:
-            raise ConfigError(
-                f"hls.precision names layer '{name}', which the model does not have: "
-                f"choose from {', '.join(sorted(layers))}"
-            )
         for key, text in entries.items():
             value = parse_fixed(text).hls()
             if key in _LAYER_KEYS:
                 layers[name][key] = value
             else:
                 layers[name].setdefault("Precision", {})[key] = value
+    for name, kv in exact_precisions(model, hc, hls.backend, hls.io_type).items():
+        set_types(layers.setdefault(name, {}), kv)
     return hc

@@ -21,7 +21,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import HLSError, InputError
+from ..outputs import Staged, check_output_dir
 from ..quantize import FixedSpec
+from .adapter import apply_fixes
 from .build_cache import compile_cached
 from .config import logits_layer, make_hls_config
 from .csim import CSimResult, check_inputs, run_csim
@@ -54,10 +56,44 @@ class HLSProject:
     csim: CSimResult | None = None
     layer_types: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def output_type(self, layer: str) -> FixedSpec:
-        """The fixed-point type of ``layer``'s output in the firmware."""
-        prec = self.hls_model.graph[layer].get_output_variable().type.precision
-        return FixedSpec(int(prec.width), int(prec.integer), signed=bool(prec.signed))
+    staged: Staged | None = field(default=None, repr=False)
+
+    @property
+    def files(self) -> Path:
+        """Where the project's files are now: ``path``, or its staging folder until that is moved into place."""
+        return self.staged.path if self.staged is not None and not self.staged.committed else self.path
+
+    def output_type(self, layer: str | None = None) -> FixedSpec:
+        """The fixed-point type of ``layer``'s output in the firmware; without a layer, of the firmware's
+        output (whatever node hls4ml's passes left last: a folded batch norm, a merged binary activation...).
+        A binary output (hls4ml's XnorPrecisionType, 0 standing for -1) reads as ``int<2>`` once decoded
+        with :meth:`decode_outputs`."""
+        from hls4ml.model.types import XnorPrecisionType
+
+        if layer is None:
+            prec = self.hls_model.get_output_variables()[0].type.precision
+        else:
+            prec = self.hls_model.graph[layer].get_output_variable().type.precision
+        if isinstance(prec, XnorPrecisionType):
+            return FixedSpec(2, 2)  # the values -1/+1 that 0/1 stand for
+        return FixedSpec(int(prec.width), int(getattr(prec, "integer", prec.width)), signed=bool(prec.signed))
+
+    @property
+    def output_node(self) -> str:
+        """The name of the firmware's last node (hls4ml may have merged or renamed the model's last layer)."""
+        out = self.hls_model.outputs[0]
+        return next((n.name for n in self.hls_model.get_layers() if out in n.outputs), out)
+
+    @property
+    def binary_output(self) -> bool:
+        from hls4ml.model.types import XnorPrecisionType
+
+        return isinstance(self.hls_model.get_output_variables()[0].type.precision, XnorPrecisionType)
+
+    def decode_outputs(self, raw: np.ndarray) -> np.ndarray:
+        """The firmware's outputs as the model's values: a binary output's 0/1 as -1/+1, others unchanged."""
+        raw = np.asarray(raw)
+        return 2.0 * raw - 1.0 if self.binary_output else raw
 
     def predict(self, X: np.ndarray) -> CSimResult:
         """C-simulate ``X``; returns outputs (and logits for softmax models)."""
@@ -104,6 +140,28 @@ def _replace_in_text_files(root: Path, old: str, new: str) -> None:
                 p.write_text(text.replace(old, new))
 
 
+def _write_config_yml(proj: Path, config: dict, tb: dict, final: Path) -> None:
+    """hls4ml_config.yml as hls4ml writes it, naming the final paths. Written here rather than patched as text:
+    YAML escapes a non-ASCII path (``ü`` as ``\\xFC``, folded lines), which a text replacement would miss."""
+    import yaml
+    from tensorflow import keras
+
+    class Dumper(yaml.Dumper):
+        pass
+
+    def keras_model(dumper, _model):
+        return dumper.represent_scalar("!keras_model", str(final / "keras_model.keras"))
+
+    Dumper.add_multi_representer(keras.models.Model, keras_model)
+    conf = dict(config)
+    if "input_data_tb" in tb:
+        conf["InputData"] = str(final / "tb_data" / "tb_input_features.dat")
+    if "output_data_tb" in tb:
+        conf["OutputPredictions"] = str(final / "tb_data" / "tb_output_predictions.dat")
+    with open(proj / "hls4ml_config.yml", "w", encoding="utf-8") as f:
+        yaml.dump(conf, f, Dumper=Dumper, allow_unicode=True)
+
+
 def emit(
     model,
     cfg,
@@ -113,18 +171,25 @@ def emit(
     tb_outputs: np.ndarray | None = None,
     csim_inputs: np.ndarray | None = None,
     softmax_spread: float | None = None,
+    force: bool = False,
+    inputs: tuple = (),
+    defer: list[Staged] | None = None,
 ) -> HLSProject:
     """Convert ``model`` (QKeras or Keras) with hls4ml, write the project to ``output_dir``, build its C simulation.
 
     ``tb_inputs``/``tb_outputs`` become the testbench data (``tb_data/``); ``csim_inputs`` are C-simulated
     before the project is moved into place (result in ``project.csim``). An existing project at
-    ``output_dir`` is replaced only after the new one is complete.
+    ``output_dir`` is replaced only after the new one is complete, and only if triggernn wrote it (or
+    ``force``; never the working directory or a folder holding one of ``inputs``: see
+    :mod:`triggernn.outputs`). With ``defer`` (a list), the staged project is appended to it instead of being
+    moved into place: the caller commits it together with the rest of its outputs.
     """
     import hls4ml
 
     from .simple_rnn import register as register_simple_rnn
 
     check_supported(model)
+    apply_fixes()
     register_simple_rnn()
     in_shape = tuple(int(d) for d in model.input_shape[1:])
     if csim_inputs is not None:
@@ -136,10 +201,10 @@ def emit(
                 f"tb_outputs has {len(tb_outputs)} events but tb_inputs {len(tb_inputs)}: pass the model's "
                 "outputs for exactly the testbench inputs"
             )
+    final = check_output_dir(output_dir, what="HLS project folder", force=force, inputs=inputs)
     model = with_quantized_weights(model)
-    final = Path(output_dir).absolute()
-    final.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+    staged = Staged(final)
+    work = Path(tempfile.mkdtemp(prefix=f".{final.name}.tb-", dir=final.parent))
     try:
         hc = make_hls_config(model, cfg, softmax_spread=softmax_spread)
         tb = {}
@@ -149,7 +214,7 @@ def emit(
         if tb_outputs is not None:
             np.save(work / "tb_out.npy", np.asarray(tb_outputs, dtype=np.float32))
             tb["output_data_tb"] = str(work / "tb_out.npy")
-        proj = work / "project"
+        proj = staged.path
         h = cfg.hls
         # with a traced logits layer the C simulation runs the firmware with trace hooks: build only that one
         tracing = csim_inputs is not None and logits_layer(model) is not None
@@ -176,7 +241,8 @@ def emit(
         log.debug("hls4ml: %s", captured.getvalue())
         if tb_inputs is not None:
             write_tb_data(proj, tb_inputs, tb_outputs)
-        project = HLSProject(path=final, hls_model=hls_model, hls_config=hc, logits_layer=logits_layer(model))
+        project = HLSProject(path=final, hls_model=hls_model, hls_config=hc, logits_layer=logits_layer(model),
+                             staged=staged)  # fmt: skip
         if csim_inputs is not None:
             project.csim = run_csim(hls_model, csim_inputs, project.logits_layer)
         if (
@@ -201,13 +267,20 @@ def emit(
             proj, str(work / "tb_out.npy"), str(final / "tb_data" / "tb_output_predictions.dat")
         )
         _replace_in_text_files(proj, str(proj), str(final))
-        old = final.with_name(f".{final.name}.old-{os.getpid()}")
-        if final.exists():
-            final.rename(old)
-        proj.rename(final)
-        shutil.rmtree(old, ignore_errors=True)
         hls_model.config.config["OutputDir"] = str(final)
+        _write_config_yml(proj, hls_model.config.config, tb, final)
+        # a later hls_model.write() (hls4ml's trace() rewrites the project) keeps the tb_data written here
+        # instead of copying it again from the deleted staging files
+        hls_model.config.config.pop("InputData", None)
+        hls_model.config.config.pop("OutputPredictions", None)
+        if defer is None:
+            staged.commit()
+        else:
+            defer.append(staged)
         return project
+    except BaseException:
+        staged.discard()
+        raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

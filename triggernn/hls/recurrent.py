@@ -19,13 +19,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import HLSError
-from ..quantize import parse_fixed
+from ..quantize import FixedSpec, parse_fixed
 
 __all__ = [
     "RECURRENT_KINDS",
     "check_recurrent",
     "recurrent_layers",
     "recurrent_precisions",
+    "state_type",
     "with_quantized_weights",
 ]
 
@@ -80,18 +81,42 @@ def check_recurrent(model) -> None:
                     f"table only ('Hard activation not supported' for quantized ones); use {key}='{allowed}'"
                 )
         if conf.get("state_quantizer"):
-            raise HLSError(
-                f"{where} has a state_quantizer, which hls4ml maps onto the in-cell accumulator and so "
-                "coarsens every value inside the cell: remove it (the state type is set by triggernn)"
-            )
+            state_type(layer)  # refuses a state quantizer that is not quantized_bits with alpha 1
+
+
+def state_type(layer) -> str | None:
+    """The firmware state type of a recurrent layer with a QKeras ``state_quantizer``, or None without one.
+
+    QKeras quantizes the previous state at every step (``h_tm1 = state_quantizer(h)``), which is what the
+    firmware does when the state (hls4ml's ``result``) has the quantizer's type: ``quantized_bits(b, i)``
+    rounds half to even and clips, ``ap_fixed<b, i+1, RND_CONV, SAT>``. (hls4ml itself maps the state
+    quantizer onto ``accum``, which would coarsen every value inside the cell instead.) Only the output of
+    the last step differs: QKeras returns it unquantized, the firmware in the state type (below one LSB).
+    """
+    q = getattr(getattr(layer, "cell", layer), "state_quantizer_internal", None)
+    if q is None:
+        return None
+    kind = q.__class__.__name__
+    alpha = getattr(q, "alpha", None)
+    if kind != "quantized_bits" or alpha not in (None, 1, 1.0) or not getattr(q, "keep_negative", True):
+        raise HLSError(
+            f"layer '{layer.name}' has state_quantizer {q}: triggernn maps quantized_bits(bits, integer, "
+            "alpha=1) onto the firmware's state type; use that, or remove the state quantizer"
+        )
+    return FixedSpec(int(q.bits), int(q.integer) + 1, rounding="RND_CONV", saturation="SAT").hls()
 
 
 def with_quantized_weights(model):
-    """A copy of ``model`` whose recurrent layers hold their quantized weights (see point 1 above)."""
+    """A copy of ``model`` whose variables hold the values QKeras computes with, where hls4ml would read the
+    raw float ones: the recurrent layers' kernels and biases (point 1 above), and a QBatchNormalization's
+    gamma, beta, moving mean and variance (hls4ml prints "Unsupported quantizer: quantized_po2" and folds
+    the float values; QKeras normalizes with the quantized ones). Quantizers are idempotent, so the QKeras
+    outputs do not change."""
     import tensorflow as tf
 
     layers = recurrent_layers(model)
-    if not layers:
+    norms = [layer for layer in model.layers if layer.__class__.__name__ == "QBatchNormalization"]
+    if not layers and not norms:
         return model
     copy = tf.keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
@@ -105,16 +130,28 @@ def with_quantized_weights(model):
             quantizer = getattr(cell, qname, None)
             if quantizer is not None:
                 var.assign(quantizer(var))
+    for layer in norms:
+        norm = copy.get_layer(layer.name)
+        for var, qname, used in (
+            (norm.gamma, "gamma_quantizer_internal", norm.scale),
+            (norm.beta, "beta_quantizer_internal", norm.center),
+            (norm.moving_mean, "mean_quantizer_internal", True),
+            (norm.moving_variance, "variance_quantizer_internal", True),
+        ):
+            quantizer = getattr(norm, qname, None)
+            if used and var is not None and quantizer is not None:
+                var.assign(quantizer(var))
     return copy
 
 
-def recurrent_precisions(layer_config: dict[str, Any], recipe) -> None:
+def recurrent_precisions(layer_config: dict[str, Any], recipe, state: str | None = None) -> None:
     """Set ``recipe``'s types (a :class:`triggernn.config.RecurrentConfig`) on one recurrent layer's hls4ml
     config entry, in place: ``accum`` for every in-cell value, ``result`` for the state, ``table_t`` and
-    ``TableSize`` for the tanh/sigmoid tables, the recurrent bias typed like the (quantized) bias."""
+    ``TableSize`` for the tanh/sigmoid tables, the recurrent bias typed like the (quantized) bias. ``state``
+    (from :func:`state_type`) replaces the recipe's state type where the layer quantizes its state."""
     prec = layer_config.setdefault("Precision", {})
     prec["accum"] = parse_fixed(recipe.accum).hls()
-    prec["result"] = parse_fixed(recipe.state).hls()
+    prec["result"] = state or parse_fixed(recipe.state).hls()
     prec["recurrent_bias"] = prec.get("bias", prec.get("recurrent_bias"))
     prec.pop("table", None)  # ignored by hls4ml's recurrent layers: table_t below is what they read
     layer_config["table_t"] = parse_fixed(recipe.table).hls()

@@ -58,7 +58,13 @@ def run_testbench(
         work = Path(tmp)
         shutil.copytree(src / "firmware", work / "firmware")
         shutil.copytree(src / "tb_data", work / "tb_data")
-        shutil.copy(src / f"{project_name}_test.cpp", work)
+        # The testbench prints with the stream's default 6 significant digits, too few for wide types: the
+        # scratch copy prints every digit (ap_fixed's operator<< rounds its exact decimal to the precision).
+        test_cpp = (src / f"{project_name}_test.cpp").read_text()
+        opened = "std::ofstream fout(RESULTS_LOG);"
+        (work / f"{project_name}_test.cpp").write_text(
+            test_cpp.replace(opened, opened + " fout.precision(60);")
+        )
         (work / "tb_data" / "csim_results.log").unlink(missing_ok=True)
         cmd = [
             "g++", "-O1", "-std=c++14", "-Ifirmware", "-Ifirmware/ap_types", '-DWEIGHTS_DIR="firmware/weights"',
@@ -75,4 +81,6 @@ def run_testbench(
                 f"the testbench of {src} failed (exit {ran.returncode}):\n{(ran.stdout + ran.stderr)[-3000:]}"
             )
         log.info("testbench: built in %.1f s, ran in %.1f s", t1 - t0, time.perf_counter() - t1)
-        return np.atleast_2d(np.loadtxt(work / "tb_data" / "csim_results.log", dtype=np.float64))
+        return np.loadtxt(
+            work / "tb_data" / "csim_results.log", dtype=np.float64, ndmin=2
+        )  # (n, 1) for 1 output

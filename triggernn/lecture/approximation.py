@@ -6,13 +6,14 @@ compiled with hls4ml: the firmware's curve is drawn over the target and its erro
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+
+from triggernn.records import write_json
 
 from ..quantize import parse_fixed, to_fixed_grid
 
@@ -146,7 +147,7 @@ def run_approximation(cfg: ApproximationConfig, out_dir: str | Path, project_roo
         plot="",
     )
     res.plot = _plot(res, fits, x_test, fw, out / "approximation.png")
-    (out / "result.json").write_text(json.dumps(asdict(res), indent=2))
+    write_json(out / "result.json", asdict(res))
     return res
 
 

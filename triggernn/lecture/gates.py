@@ -10,13 +10,14 @@ scan of integer weights.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+
+from triggernn.records import write_json
 
 __all__ = ["INPUTS", "TRUTH_TABLES", "GatesConfig", "GatesResult", "run_gates"]
 
@@ -244,7 +245,7 @@ def run_gates(cfg: GatesConfig, out_dir: str | Path, project_root: str | Path) -
         xor_trained_tries=tries if trained is not None else -1,
         plot=_plot(plot_models, out / "gates.png"),
     )
-    (out / "result.json").write_text(json.dumps(result.to_dict(), indent=2))
+    write_json(out / "result.json", result.to_dict())
     return result
 
 

@@ -9,13 +9,14 @@ ReLU's derivative is 1 where it is active, so its gradients reach the first laye
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+
+from triggernn.records import write_json
 
 __all__ = ["SIGMOID_BOUND", "GradientsConfig", "GradientsResult", "run_gradients"]
 
@@ -156,7 +157,7 @@ def run_gradients(cfg: GradientsConfig, out_dir: str | Path, project_root: str |
         plot="",
     )
     res.plot = _plot(res, out / "gradients.png")
-    (out / "result.json").write_text(json.dumps(asdict(res), indent=2))
+    write_json(out / "result.json", asdict(res))
     return res
 
 

@@ -10,13 +10,14 @@ is judged by the largest |QKeras - C-sim| rather than bit for bit (docs/recurren
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+
+from triggernn.records import write_json
 
 from ..quantize import parse_fixed, qkeras_bits, to_fixed_grid
 
@@ -156,7 +157,7 @@ def run_rnn(cfg: RNNConfig, out_dir: str | Path, project_root: str | Path) -> RN
         plot="",
     )
     res.plot = _plot(Xte, yte, preds, out / "rnn.png")
-    (out / "result.json").write_text(json.dumps({**asdict(res), "passed": res.passed}, indent=2))
+    write_json(out / "result.json", {**asdict(res), "passed": res.passed})
     return res
 
 

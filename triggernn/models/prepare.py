@@ -33,6 +33,10 @@ INFERENCE_NO_OPS = (
     "ActivityRegularization",
 )
 _SPLIT = ("Dense", "Conv1D", "Conv2D", "SeparableConv2D", "DepthwiseConv2D")
+_SPLIT += tuple(f"Q{kind}" for kind in (*_SPLIT, "SeparableConv1D"))
+#: Keras' own activation names (a QKeras quantizer in ``activation`` stays: hls4ml types it exactly).
+_KERAS_ACTIVATIONS = ("relu", "softmax", "sigmoid", "tanh", "elu", "selu", "softplus", "softsign", "swish",
+                      "gelu", "hard_sigmoid", "exponential")  # fmt: skip
 
 
 @dataclass
@@ -117,7 +121,7 @@ def prepare_for_hls(model, source: str = "") -> PreparedModel:
                 continue
             conf = layer.get_config()
             act = conf.get("activation")
-            split = kind in _SPLIT and isinstance(act, str) and act not in ("linear", None)
+            split = kind in _SPLIT and act in _KERAS_ACTIVATIONS
             if split:
                 conf["activation"] = "linear"
             new = layer.__class__.from_config(conf)

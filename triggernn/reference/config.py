@@ -7,10 +7,9 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError, field_validator
 
-from ..config import _format_error, _Strict
+from ..config import _format_error, _Strict, check_name, read_yaml
 from ..errors import ConfigError
 
 __all__ = ["SHIPPED", "FlowRunConfig", "GANRunConfig", "is_reference_config", "load_reference_config"]
@@ -26,6 +25,8 @@ class _ReferenceRun(_Strict):
         None  # with retrain: the jets to train on (a file, e.g. from `triggernn data generate`)
     )
     evaluate_on: str | None = None  # the jets whose test split judges the reference and its FPGA model
+
+    _name = field_validator("name", check_fields=False)(check_name)
 
 
 class FlowRunConfig(_ReferenceRun):
@@ -51,10 +52,7 @@ _ADAPTER = TypeAdapter(ReferenceConfig)
 
 
 def _read(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path} is not valid YAML: {err}") from None
+    return read_yaml(path)
 
 
 def is_reference_config(path: str | os.PathLike) -> bool:

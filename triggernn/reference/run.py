@@ -3,10 +3,11 @@ evaluated on the jets, its FPGA student trained, compiled and verified, and one 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
+
+from triggernn.records import write_json
 
 from . import flow as F
 
@@ -93,7 +94,7 @@ def run_flow_reference(
                     "project": str(student.project)},
         "data": ds.source,
     }  # fmt: skip
-    (out / "metrics.json").write_text(json.dumps(result, indent=1, default=float))
+    write_json(out / "metrics.json", result, indent=1)
     scored = {"flow (reference)": scores["test"], "student, C-sim (FPGA)": student.scores["csim"]}
     _plot_anomaly(ds, scored, out / "anomaly_roc.png")
     lines = [
@@ -200,7 +201,7 @@ def run_gan_reference(
                            "project": str(project.path), **fpga_quality},
         "data": ds.source,
     }  # fmt: skip
-    (out / "metrics.json").write_text(json.dumps(result, indent=1, default=float))
+    write_json(out / "metrics.json", result, indent=1)
     _plot_features(ds, fake, fpga, out / "features.png")
     lines = [
         "# GAN reference and its generator on the FPGA",

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import html
-import json
 import math
 from pathlib import Path
 from typing import Any
 
+from ..records import write_json
 from .tables import html_table, md_table
 
 __all__ = ["write_report"]
@@ -22,18 +22,27 @@ def _fmt(x: Any) -> str:
 
 
 def _summary_rows(v: dict[str, Any]) -> list[tuple[str, str]]:
-    return [
+    ref = "QKeras" if v.get("reference", "qkeras") == "qkeras" else "Keras"
+    rows = [
         ("Test events", _fmt(v["n_events"])),
         (
-            f"Bit-exact events (QKeras vs C sim, `{v['compared_layer']}`, {v['compared_type']})",
+            f"Bit-exact events ({ref} vs C sim, `{v['compared_layer']}`, {v['compared_type']})",
             f"{v['bit_exact_fraction']:.4%}",
         ),
         ("Bit-exact values", f"{v['value_exact_fraction']:.4%}"),
         ("Largest difference [LSB]", _fmt(v["max_lsb_error"])),
         ("Largest difference (absolute)", f"{v['max_abs_error']:.3g}"),
-        ("Argmax agreement on logits", f"{v['logit_argmax_agreement']:.4%}"),
-        ("Logit argmax flips on near-ties (margin < 2x largest difference)", str(v["near_tie_flips"])),
-        ("Argmax agreement on outputs", f"{v['output_argmax_agreement']:.4%}"),
+    ]
+    if v.get("logit_argmax_agreement") is not None:
+        rows += [
+            ("Argmax agreement on logits", f"{v['logit_argmax_agreement']:.4%}"),
+            ("Logit argmax flips on near-ties (margin < 2x largest difference)", str(v["near_tie_flips"])),
+            ("Argmax agreement on outputs", f"{v['output_argmax_agreement']:.4%}"),
+        ]
+    else:
+        rows.append(("Outputs per event (compared value by value; no argmax)", str(v.get("n_outputs", "?"))))
+    rows += [("Warning", w) for w in v.get("warnings", [])]
+    rows += [
         ("Largest output difference", f"{v['max_output_diff']:.3g}"),
         (
             f"Project testbench (g++) = C sim, first {v['testbench_events']} events",
@@ -41,11 +50,15 @@ def _summary_rows(v: dict[str, Any]) -> list[tuple[str, str]]:
         ),
         ("Verdict", "PASS" if v["passed"] else "FAIL: " + "; ".join(v["failures"])),
     ]
+    return rows
 
 
 def _metric_rows(v: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     m = v["metrics"]
-    classes = list(m["qkeras"]["auc"])
+    ref = v.get("reference", "qkeras")
+    if ref not in m:
+        return ["Model"], [["no class scores: the model's outputs are compared value by value"]]
+    classes = list(m[ref]["auc"])
     header = [
         "Model",
         "Accuracy",
@@ -53,7 +66,7 @@ def _metric_rows(v: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
         *[f"Rej@50% {c}" for c in ("t", "w") if c in classes],
     ]
     rows = []
-    for model in ("float", "qkeras", "csim"):
+    for model in ("float", ref, "csim"):
         if model not in m:
             continue
         r = m[model]
@@ -142,17 +155,9 @@ def write_report(
     ]
     (out_dir / "report.html").write_text("\n".join(page))
     payload = {"title": title, "verification": verification, **extra, "layer_types": layer_types}
-    (out_dir / "metrics.json").write_text(
-        json.dumps(payload, indent=2, default=_json_default, allow_nan=True)
-    )
+    write_json(out_dir / "metrics.json", payload)
     return {
         "markdown": out_dir / "report.md",
         "html": out_dir / "report.html",
         "json": out_dir / "metrics.json",
     }
-
-
-def _json_default(o: Any) -> Any:
-    if hasattr(o, "tolist"):
-        return o.tolist()
-    return str(o)

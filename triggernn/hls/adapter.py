@@ -1,0 +1,107 @@
+"""Every private hls4ml API triggernn touches, in one module, behind one version check.
+
+triggernn is measured against hls4ml 1.3.0 (docs/byom.md, docs/recurrent.md). What it needs beyond hls4ml's
+public API lives here, so an hls4ml upgrade is one file to read:
+
+- :func:`link_library`: load a C-simulation library that triggernn built (or took from its cache) into a
+  ``ModelGraph``, through hls4ml's ``_compile``, which links what ``backend.compile`` returns;
+- :func:`apply_fixes`: corrections of hls4ml 1.3.0 behaviour that would make the firmware disagree with
+  QKeras, applied once before the first conversion:
+
+  * **binary thresholds rounded the wrong way.** A batch norm followed by a binary activation becomes one
+    ``BatchNormalizationQuantizedTanh`` node computing ``x >= t`` with the folded threshold
+    ``t = -bias / scale`` rounded *down* to the input grid. QKeras' ``binary`` is ``+1`` where
+    ``x * scale + bias >= 0``, i.e. ``x >= -bias / scale``, which for ``x`` on the grid is ``x >= ceil(t)``:
+    rounded down, every input exactly one grid step below the threshold flips (measured on hls4ml's own
+    binary CNN: 66% of events bit-exact, 97% argmax agreement). A batch norm with a negative scale reverses the
+    inequality, which the template cannot express: refused with the layer named. The ternary case is tested
+    as ``x > t_hi``, where QKeras' ternary is ``+1`` from ``x >= t_hi``: the same on the grid except where
+    ``t_hi`` is a grid value, corrected the same way;
+  * **batch-norm constants folded in float32.** ``scale = gamma / sqrt(var + eps)`` and ``bias`` are computed
+    in the Keras weights' float32, so a folded threshold can land on the wrong side of a grid value
+    (measured: 0.03% of a ternary net's values flipped). Computed in float64.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+import numpy as np
+
+from ..errors import HLSError
+
+__all__ = ["HLS4ML_VERSION", "apply_fixes", "check_version", "link_library"]
+
+log = logging.getLogger(__name__)
+
+#: The hls4ml release whose internals this module is written against.
+HLS4ML_VERSION = "1.3.0"
+
+
+def check_version() -> None:
+    """Refuse an hls4ml other than the one this module was written and measured against."""
+    import hls4ml
+
+    if hls4ml.__version__ != HLS4ML_VERSION:
+        raise HLSError(
+            f"hls4ml {hls4ml.__version__} is installed, triggernn is built and verified against {HLS4ML_VERSION}: "
+            f'pip install "hls4ml[qkeras]=={HLS4ML_VERSION}"'
+        )
+
+
+def link_library(hls_model, library: str) -> None:
+    """Load the C-simulation library at ``library`` into ``hls_model`` (hls4ml's ``_compile`` links what
+    ``backend.compile`` returns)."""
+    backend = hls_model.config.backend
+    backend.compile = lambda model: library
+    try:
+        hls_model._compile()
+    finally:
+        del backend.compile
+
+
+@functools.cache
+def apply_fixes() -> None:
+    """Apply the corrections of the module docstring (once per process)."""
+    check_version()
+    from hls4ml.backends.fpga.fpga_layers import BatchNormalizationQuantizedTanh
+
+    original = BatchNormalizationQuantizedTanh.set_thresholds
+
+    def set_thresholds(self, scale, bias, ternary_threshold=0.5):
+        scale = np.asarray(scale, dtype=np.float64)
+        if self.get_attr("quantize") == 2 and np.any(scale <= 0):
+            raise HLSError(
+                f"layer '{self.name}': a batch norm with a zero or negative scale (gamma) before a binary "
+                "activation reverses its threshold, which hls4ml's comparison (x >= t) cannot express: "
+                "constrain gamma to be positive (e.g. a non-negative constraint), or drop the batch norm's scale"
+            )
+        original(self, scale, bias, ternary_threshold)
+        lsb = (
+            2.0
+            ** -self.model.config.backend.convert_precision_string(
+                self.get_input_variable().type.precision
+            ).fractional
+        )
+        threshold = -np.asarray(bias, dtype=np.float64) / scale
+        if self.get_attr("quantize") == 2:  # +1 where x >= t: x >= ceil(t) on the grid
+            self.get_weights("threshold").data = np.ceil(threshold / lsb) * lsb
+        elif self.get_attr("quantize") == 3:  # +1 where x >= t_hi, tested as x > th: th = ceil(t_hi) - lsb
+            hi = ternary_threshold / scale + threshold
+            self.get_weights("threshold_hi").data = np.ceil(hi / lsb) * lsb - lsb
+
+    BatchNormalizationQuantizedTanh.set_thresholds = set_thresholds
+
+    from hls4ml.model.layers import BatchNormalization
+
+    initialize = BatchNormalization.initialize
+
+    def initialize_float64(self):
+        for attr in ("gamma_data", "variance_data", "beta_data", "mean_data"):
+            value = self.get_attr(attr)
+            if value is not None:
+                self.set_attr(attr, np.asarray(value, dtype=np.float64))
+        initialize(self)
+
+    BatchNormalization.initialize = initialize_float64

@@ -1,0 +1,210 @@
+"""Exact types for the nodes hls4ml 1.3.0 leaves at its default ``fixed<16,6>``.
+
+hls4ml infers exact accumulator and result types for QKeras layers with ``quantized_bits`` weights, but two
+kinds of node it leaves at the model's default precision, which truncates and wraps what QKeras computes
+exactly (measured on public QKeras models: 0% bit-exact, hundreds of LSB off):
+
+- **Dense/Conv layers with ``quantized_po2`` weights.** Their weights are exponents (``ExponentType``) and
+  the product is a shift (``nnet::product::weight_exponential``, exact in its own wide type), but the sum
+  is kept in ``accum_t``, which hls4ml's precision inference skips for exponent types (it needs fixed-point
+  operands), so the sum and the result get ``fixed<16,6>``.
+- **Dense/Conv layers with binary weights** (``XnorPrecisionType``, a product ``+-x``): the same.
+- **ApplyAlpha nodes** (a quantizer's ``alpha`` as a power-of-two scale after the layer): their result.
+- **Activation nodes split out of a layer** (``QConv2D(..., activation="relu")`` becomes ``conv`` +
+  ``conv_relu``): the new node has no quantizer, and hls4ml gives its result the default type.
+
+:func:`exact_precisions` converts the model once without writing anything, reads the types hls4ml chose,
+and returns exact ones for those nodes (a ReLU or linear node takes its input's type, unsigned for the
+ReLU; a po2 sum the integer and fractional bits its inputs, exponents and fan-in need). It repeats while a
+fix changes what feeds a later node, so a split ReLU after a po2 layer is typed from the po2 layer's new
+result. Types the user set (``hls.precision``) are never replaced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import math
+import tempfile
+from typing import Any
+
+import numpy as np
+
+from ..quantize import FixedSpec
+
+__all__ = ["default_typed_nodes", "exact_precisions", "set_types"]
+
+log = logging.getLogger(__name__)
+
+_ELEMENTWISE = ("relu", "linear")
+_WEIGHTED = ("Dense", "Conv1D", "Conv2D", "PointwiseConv1D", "PointwiseConv2D")
+_SCALED = ("ApplyAlpha", "BatchNormalization")
+
+
+def _fixed(precision) -> FixedSpec | None:
+    """The values a type holds, as a fixed-point type: a binary (XnorPrecisionType, 0 standing for -1) as
+    int<2>; None for exponent types."""
+    from hls4ml.model.types import FixedPrecisionType, IntegerPrecisionType, XnorPrecisionType
+
+    if isinstance(precision, XnorPrecisionType):
+        return FixedSpec(2, 2)
+    if not isinstance(precision, FixedPrecisionType | IntegerPrecisionType):
+        return None
+    width = int(precision.width)
+    return FixedSpec(width, int(getattr(precision, "integer", width)), signed=bool(precision.signed))
+
+
+def _is_auto(layer_cfg: dict[str, Any], key: str) -> bool:
+    value = layer_cfg.get("Precision", {}).get(key, "auto")
+    return value is None or str(value).lower() == "auto"
+
+
+def _product_bits(values, precision, x: FixedSpec) -> tuple[int, int] | None:
+    """(fractional, integer) bits of ``x * w`` for the weights ``values`` of a type hls4ml's precision
+    inference skips: exponents (``x`` shifted: a power of two each) and binary (``+-x``). None otherwise."""
+    from hls4ml.model.types import ExponentPrecisionType, XnorPrecisionType
+
+    sign = 0 if x.signed else 1  # the product is signed: w carries a sign
+    if isinstance(precision, XnorPrecisionType):
+        return x.fractional, x.integer + sign
+    if not isinstance(precision, ExponentPrecisionType):
+        return None
+    w = np.abs(np.asarray(values, dtype=np.float64))
+    w = w[w != 0]
+    if not w.size:
+        return None
+    e_lo, e_hi = int(np.floor(np.log2(w.min()))), int(np.ceil(np.log2(w.max())))
+    return x.fractional - e_lo, x.integer + e_hi + sign
+
+
+def _with_bias(node, frac: int, integer: int) -> tuple[int, int]:
+    bias = node.weights.get("bias")
+    b = _fixed(bias.type.precision) if bias is not None else None
+    if b is not None:
+        frac, integer = max(frac, b.fractional), max(integer, b.integer + (0 if b.signed else 1))
+    return frac, integer
+
+
+def _weighted_sum(node, x: FixedSpec) -> FixedSpec | None:
+    """The exact type of ``sum(x * w) + b`` for power-of-two or binary weights ``w``."""
+    weights = node.weights.get("weight")
+    if weights is None:
+        return None
+    bits = _product_bits(weights.data, weights.type.precision, x)
+    if bits is None:
+        return None
+    w = np.asarray(weights.data)
+    fan_in = int(np.prod(w.shape[:-1])) if w.ndim > 1 else int(w.size)
+    frac, integer = _with_bias(node, *bits)
+    integer += math.ceil(math.log2(fan_in + 1))
+    return FixedSpec(integer + max(frac, 0), integer)
+
+
+def _scaled(node, x: FixedSpec) -> FixedSpec | None:
+    """The exact type of ``x * s + b`` for a power-of-two scale ``s`` (hls4ml's ApplyAlpha, a batch norm
+    with po2 scale): the node QKeras' ``alpha`` becomes."""
+    scale = node.weights.get("scale")
+    if scale is None:
+        return None
+    bits = _product_bits(scale.data, scale.type.precision, x)
+    if bits is None:
+        return None
+    frac, integer = _with_bias(node, *bits)
+    integer += 1  # the sum of the scaled value and the bias
+    return FixedSpec(integer + max(frac, 0), integer)
+
+
+def _proposals(hls_model, layer_configs: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = {}
+    for node in hls_model.get_layers():
+        conf = layer_configs.get(node.name, {})
+        inputs = node.get_input_variable()
+        x = _fixed(inputs.type.precision) if inputs is not None else None
+        if x is None:
+            continue
+        if node.class_name in _WEIGHTED and _is_auto(conf, "accum"):
+            acc = _weighted_sum(node, x)
+            if acc is not None:
+                found[node.name] = {"accum": acc.hls()}
+                if _is_auto(conf, "result"):
+                    found[node.name]["result"] = acc.hls()
+        elif node.class_name in _SCALED and _is_auto(conf, "result"):
+            res = _scaled(node, x)
+            if res is not None:
+                found[node.name] = {"result": res.hls()}
+        elif node.class_name == "Activation" and _is_auto(conf, "result"):
+            act = str(node.get_attr("activation", "")).lower()
+            if act in _ELEMENTWISE:
+                res = x
+                if act == "relu" and x.signed:
+                    res = FixedSpec(x.width - 1, x.integer - 1, signed=False) if x.width > 1 else x
+                found[node.name] = {"result": res.hls()}
+    return found
+
+
+def _convert(model, hc: dict[str, Any], backend: str, io_type: str):
+    import hls4ml
+
+    from .adapter import apply_fixes
+
+    apply_fixes()
+    with (
+        tempfile.TemporaryDirectory(prefix="triggernn-types-") as tmp,
+        contextlib.redirect_stdout(io.StringIO()),
+    ):
+        return hls4ml.converters.convert_from_keras_model(
+            model, hls_config=hc, output_dir=tmp, backend=backend, io_type=io_type
+        )
+
+
+def set_types(layer_cfg: dict[str, Any], types: dict[str, str]) -> None:
+    """Set some types of one node's hls4ml configuration (whose ``Precision`` may be a dict, or one type for
+    every key, which then stays the type of the other keys)."""
+    prec = layer_cfg.get("Precision")
+    if not isinstance(prec, dict):
+        prec = {} if prec is None else {"default": prec}  # hls4ml reads 'default' for keys not listed
+        layer_cfg["Precision"] = prec
+    prec.update(types)
+
+
+def default_typed_nodes(model, hc: dict[str, Any]) -> bool:
+    """Whether ``model`` may have nodes hls4ml leaves at its default type (po2 weights, split activations):
+    a cheap check on the configuration, so other models skip the extra conversion."""
+    keras_names = {layer.name for layer in model.layers}
+    if any(name not in keras_names for name in hc["LayerName"]):
+        return True  # nodes hls4ml adds: split activations (<layer>_relu), ...
+    for layer in model.layers:
+        for attr in (
+            "kernel_quantizer_internal",
+            "depthwise_quantizer_internal",
+            "pointwise_quantizer_internal",
+        ):
+            q = getattr(layer, attr, None)
+            if q is not None and q.__class__.__name__ in ("quantized_po2", "binary", "stochastic_binary"):
+                return True
+        alpha = getattr(getattr(layer, "kernel_quantizer_internal", None), "alpha", None)
+        if alpha is not None and not (isinstance(alpha, int | float) and alpha == 1):
+            return True  # hls4ml scales by alpha in an ApplyAlpha node
+    return False
+
+
+def exact_precisions(model, hc: dict[str, Any], backend: str, io_type: str) -> dict[str, dict[str, str]]:
+    """``{node: {key: type}}`` for every node whose default type would lose bits, to merge into ``hc``'s
+    ``LayerName`` (the function does not change ``hc``). See the module docstring."""
+    import copy
+
+    if not default_typed_nodes(model, hc):
+        return {}
+    trial = copy.deepcopy(hc)
+    chosen: dict[str, dict[str, str]] = {}
+    for _ in range(4):  # a fix can change what feeds a later node; chains here are short
+        found = _proposals(_convert(model, trial, backend, io_type), hc["LayerName"])
+        if all(chosen.get(n, {}).get(k) == v for n, kv in found.items() for k, v in kv.items()):
+            break
+        for name, kv in found.items():
+            chosen.setdefault(name, {}).update(kv)
+            set_types(trial["LayerName"].setdefault(name, {}), kv)
+    for name, kv in chosen.items():
+        log.info("types hls4ml would leave at its default, set exactly: %s %s", name, kv)
+    return chosen

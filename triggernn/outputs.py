@@ -1,0 +1,121 @@
+"""Folders triggernn owns: checked before anything is written, staged, and swapped into place whole.
+
+Every folder triggernn writes (an HLS project, a run's report, a scan, a verification) carries a marker file,
+``.triggernn``. An existing folder is replaced only when it holds that marker, or is empty; a user's folder,
+a file, the working directory, one of its parents, the home folder, or a folder holding one of the inputs is
+never replaced or deleted (``force`` allows replacing an unmarked folder of someone else's files, never the
+others). New content is written into a hidden sibling folder and renamed into place when complete, so an
+interrupted or failed write leaves the old folder as it was and no half-written one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from .errors import OutputError
+
+__all__ = ["MARKER", "Staged", "check_output_dir", "is_owned", "staged_dir"]
+
+#: The file that marks a folder as written by triggernn.
+MARKER = ".triggernn"
+
+
+def is_owned(path: Path) -> bool:
+    """Whether ``path`` is a folder triggernn wrote (it holds the marker)."""
+    return (path / MARKER).is_file()
+
+
+def _protected(path: Path) -> str | None:
+    """Why ``path`` must never be replaced whatever the flags, or None."""
+    here = Path.cwd().resolve()
+    if path == here:
+        return "it is the working directory"
+    if path in here.parents:
+        return "it contains the working directory"
+    if path == Path.home().resolve() or path.parent == path:
+        return "it is the home folder or the file-system root"
+    return None
+
+
+def check_output_dir(
+    path: str | os.PathLike,
+    *,
+    what: str = "output folder",
+    force: bool = False,
+    inputs: Iterable[str | os.PathLike | None] = (),
+    flag: str = "--out",
+) -> Path:
+    """Refuse, before any work is done, an output folder whose replacement would lose a user's files.
+
+    Returns the absolute path. Raises :class:`OutputError` naming the problem and the fix when ``path`` is a
+    file, the working directory or one of its parents, the home folder, a folder containing one of ``inputs``
+    (or inside one), or a non-empty folder without triggernn's marker (unless ``force``).
+    """
+    final = Path(path).absolute()
+    resolved = final.resolve()
+    reason = _protected(resolved)
+    for inp in inputs:
+        if inp is None:
+            continue
+        ip = Path(inp).resolve()
+        if ip == resolved or resolved in ip.parents:
+            reason = f"it holds the input '{inp}'"
+        elif resolved != ip and ip in resolved.parents and ip.is_file():
+            reason = f"it would be inside the input file '{inp}'"
+    if reason is None and final.exists() and not final.is_dir():
+        reason = "it is an existing file"
+    if reason is not None:
+        raise OutputError(
+            f"will not write the {what} '{path}': {reason}; pass another path ({flag} PATH, e.g. a new "
+            "folder name)"
+        )
+    if final.is_dir() and not is_owned(final) and any(final.iterdir()) and not force:
+        raise OutputError(
+            f"the {what} '{path}' exists and holds files triggernn did not write: choose another path "
+            f"({flag} PATH) or pass --force to replace it"
+        )
+    return final
+
+
+class Staged:
+    """A hidden sibling folder that becomes ``final`` on :meth:`commit` (see :func:`staged_dir`)."""
+
+    def __init__(self, final: Path) -> None:
+        self.final = final
+        final.parent.mkdir(parents=True, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+        (self.path / MARKER).write_text("written by triggernn; replaced whole by the next run\n")
+        self.committed = False
+
+    def commit(self) -> Path:
+        """Move the staged folder into place, replacing an earlier folder triggernn wrote there."""
+        old = self.final.with_name(f".{self.final.name}.old-{os.getpid()}")
+        if self.final.exists():
+            self.final.rename(old)
+        self.path.rename(self.final)
+        self.committed = True
+        shutil.rmtree(old, ignore_errors=True)
+        return self.final
+
+    def discard(self) -> None:
+        if not self.committed:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def staged_dir(final: str | os.PathLike, *, commit: bool = True, **check) -> Iterator[Staged]:
+    """Stage the folder ``final``: checked with :func:`check_output_dir` (keyword arguments ``check``), written
+    inside ``staged.path``, moved into place when the block ends without an exception (unless ``commit`` is
+    False: then call ``staged.commit()`` yourself), removed otherwise."""
+    staged = Staged(check_output_dir(final, **check))
+    try:
+        yield staged
+        if commit and not staged.committed:
+            staged.commit()
+    finally:
+        staged.discard()
