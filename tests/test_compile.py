@@ -14,6 +14,7 @@ from triggernn.data import load_jets
 from triggernn.data.errors import DataError
 from triggernn.errors import HLSError, ModelError
 from triggernn.models.prepare import load_any, prepare_for_hls
+from triggernn.quantize import parse_fixed
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,14 @@ def test_float_tagger_beyond_the_default_range(float_tagger, jets, tmp_path):
     # the input type holds the features (up to several hundred), the first layer's result too
     assert r.calibration.input_type.max > np.max(jets.X_test)
     types = {(c.layer, c.key): c.type for c in r.calibration.choices}
-    assert types[("fc1_relu", "result")].startswith("ufixed<16,")
+    # the ReLU loses nothing: fc1's type without its sign bit (a calibrated type could only truncate it)
+    fc1, relu = parse_fixed(types[("fc1", "result")]), parse_fixed(types[("fc1_relu", "result")])
+    assert (relu.signed, relu.width, relu.integer, relu.fractional) == (
+        False,
+        15,
+        fc1.integer - 1,
+        fc1.fractional,
+    )
     assert ("fc1", "accum") in types
     # no-op layers removed and said so; the firmware has no trace of them
     assert r.prepared.removed == ["drop (Dropout)", "noise (GaussianNoise)"]

@@ -30,7 +30,11 @@ _API = {
     "Emulator": "emulation",
     "emulate": "emulation",
     "ConfigError": "errors",
+    "DataError": "errors",
     "HLSError": "errors",
+    "InputError": "errors",
+    "ModelError": "errors",
+    "OutputError": "errors",
     "TriggerNNError": "errors",
     "VerificationError": "errors",
     "HLSProject": "hls",
@@ -53,7 +57,24 @@ _API = {
 }
 
 
+#: Submodules the README uses as ``tn.pipeline.prepare_data``: imported on first use like the API.
+_SUBMODULES = (
+    "compiler",
+    "config",
+    "data",
+    "emulation",
+    "hls",
+    "models",
+    "pipeline",
+    "quantize",
+    "scan",
+    "verify",
+)
+
+
 def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     if name not in _API:
         raise AttributeError(f"module 'triggernn' has no attribute {name!r}")
     module, attr = _API[name] if isinstance(_API[name], tuple) else (_API[name], name)
@@ -63,7 +84,7 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_API))
+    return sorted(set(__all__) | set(_SUBMODULES))
 
 
 __version__ = "0.1.0"
@@ -71,10 +92,14 @@ __version__ = "0.1.0"
 __all__ = [
     "CompileResult",
     "ConfigError",
+    "DataError",
     "Emulator",
     "FixedSpec",
     "HLSError",
     "HLSProject",
+    "InputError",
+    "ModelError",
+    "OutputError",
     "RunConfig",
     "RunResult",
     "TriggerNNError",

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .errors import ConfigError
-from .quantize import FixedSpec
+from .quantize import FixedSpec, parse_fixed
 
 __all__ = ["Calibration", "PrecisionError", "TypeChoice", "calibrate", "fixed_for_range", "observed_ranges"]
 
@@ -105,6 +105,14 @@ def _n_in(layer) -> int:
     return int(np.prod(kernel.shape[:-1]))
 
 
+def _exact_elementwise(layer) -> bool:
+    """A plain ReLU or linear activation (no threshold, slope or cap): its output is its input's, or 0."""
+    conf = layer.get_config()
+    if layer.__class__.__name__ == "ReLU":
+        return not conf.get("max_value") and not conf.get("negative_slope") and not conf.get("threshold")
+    return conf.get("activation") in ("relu", "linear")
+
+
 def calibrate(model, X: np.ndarray, *, width: int = 16, headroom_bits: int = 1) -> Calibration:
     """Choose per-layer types for ``model`` (prepared by ``prepare_for_hls``) from its values on ``X``."""
     if width < 4 or width > 32:
@@ -177,6 +185,18 @@ def calibrate(model, X: np.ndarray, *, width: int = 16, headroom_bits: int = 1) 
                 continue
             precision.setdefault(name, {})["result"] = result_of[name] = prev
             choices.append(TypeChoice(name, "result", prev, lo, hi, headroom_bits))
+        elif kind in ("Activation", "ReLU") and _exact_elementwise(layer):
+            # ReLU/linear lose nothing: the type of what feeds them (unsigned for the ReLU); after a QKeras
+            # layer, whose type hls4ml derives, left to triggernn.hls.exact_types
+            prev = result_of.get(previous.name)
+            if prev is None:
+                skipped.append(f"{name} ({kind}: exact, typed from its QKeras input by hls)")
+                continue
+            spec = parse_fixed(prev)
+            if spec.signed and conf.get("activation", "relu") != "linear":
+                spec = FixedSpec(spec.width - 1, spec.integer - 1, signed=False)
+            precision.setdefault(name, {})["result"] = result_of[name] = spec.hls()
+            choices.append(TypeChoice(name, "result", spec.hls(), lo, hi, 0))
         elif kind in ("Activation", "ReLU", "LeakyReLU", "AveragePooling1D", "AveragePooling2D"):
             choose(name, "result", lo, hi, headroom_bits)
         else:

@@ -245,7 +245,7 @@ def compile_model(
     candidates = [width or 16] if tolerance is None else list(TOLERANCE_WIDTHS)
     with staged_dir(run_final, what="report folder", force=force, flag="--runs", commit=False) as stage:
         run_dir = stage.path
-        pending: list = []
+        pending = stage.children  # the project: moved into place with the report folder, or discarded
         for w in candidates:
             try:
                 calibration = calibrate(kmodel, X[cal], width=w, headroom_bits=headroom_bits)
@@ -318,8 +318,6 @@ def compile_model(
         }
         report = write_run_report(run_dir, cfg, ds, Xd, kmodel, project, verification, keras, timings,
                                   title=f"triggernn compile: {name}", extra=extra, tables=tables)  # fmt: skip
-        for staged in pending:
-            staged.commit()
         stage.commit()
     report = stage.final / report.name
     return CompileResult(project, verification, calibration, prepared, default, cost, stage.final, report,
@@ -339,9 +337,18 @@ _FLOAT_CONSTANTS = ("Dense", "Conv1D", "Conv2D", "DepthwiseConv2D", "SeparableCo
 
 
 def _is_table(activation: str) -> bool:
-    return any(t in activation for t in _TABLE_ACTIVATIONS) and not activation.startswith(
-        ("binary", "ternary", "hard")
-    )
+    """Whether an activation (a Keras name, or a QKeras quantizer as ``quantized_tanh(8)``) is a lookup table."""
+    return activation.split("(")[0].strip() in _TABLE_ACTIVATIONS
+
+
+def _table_activation(layer) -> bool:
+    """Whether ``layer``'s activation is a lookup table in the firmware: a Keras sigmoid, tanh, softmax...,
+    or QKeras' quantized_sigmoid / quantized_tanh with ``use_real_*`` (without, they are hard: exact)."""
+    act = getattr(layer, "activation", None)
+    for flag in ("use_real_sigmoid", "use_real_tanh"):
+        if hasattr(act, flag):
+            return bool(getattr(act, flag))
+    return _is_table(_activation_name(layer))
 
 
 def _activation_name(layer) -> str:
@@ -366,7 +373,7 @@ def table_layers(model) -> dict[str, str]:
             found[layer.name] = "table"
         elif kind in _FLOAT_CONSTANTS and not (kind == "BatchNormalization" and nxt.startswith("binary")):
             found[layer.name] = "float"
-        elif _is_table(name) and not (name == "softmax" and i == len(model.layers) - 1):
+        elif _table_activation(layer) and not (name == "softmax" and i == len(model.layers) - 1):
             found[layer.name] = "table"
     return found
 

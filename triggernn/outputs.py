@@ -60,7 +60,7 @@ def check_output_dir(
     resolved = final.resolve()
     reason = _protected(resolved)
     for inp in inputs:
-        if inp is None:
+        if inp is None or reason is not None:
             continue
         ip = Path(inp).resolve()
         if ip == resolved or resolved in ip.parents:
@@ -69,6 +69,9 @@ def check_output_dir(
             reason = f"it would be inside the input file '{inp}'"
     if reason is None and final.exists() and not final.is_dir():
         reason = "it is an existing file"
+    blocking = next((p for p in final.parents if p.exists() and not p.is_dir()), None)
+    if reason is None and blocking is not None:
+        reason = f"'{blocking}' on its path is a file, not a folder"
     if reason is not None:
         raise OutputError(
             f"will not write the {what} '{path}': {reason}; pass another path ({flag} PATH, e.g. a new "
@@ -87,13 +90,20 @@ class Staged:
 
     def __init__(self, final: Path) -> None:
         self.final = final
+        self._made = [p for p in reversed(final.parents) if not p.exists()]  # outermost first
         final.parent.mkdir(parents=True, exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
         (self.path / MARKER).write_text("written by triggernn; replaced whole by the next run\n")
         self.committed = False
+        #: other staged folders that belong with this one: moved into place just before it, or discarded
+        self.children: list[Staged] = []
 
     def commit(self) -> Path:
-        """Move the staged folder into place, replacing an earlier folder triggernn wrote there."""
+        """Move the staged folder (its children first) into place, replacing earlier folders triggernn
+        wrote there."""
+        for child in self.children:
+            if not child.committed:
+                child.commit()
         old = self.final.with_name(f".{self.final.name}.old-{os.getpid()}")
         if self.final.exists():
             self.final.rename(old)
@@ -103,8 +113,15 @@ class Staged:
         return self.final
 
     def discard(self) -> None:
+        """Remove the staged folder and its uncommitted children, and the parents made for them if they
+        are still empty."""
+        for child in self.children:
+            child.discard()
         if not self.committed:
             shutil.rmtree(self.path, ignore_errors=True)
+            for parent in reversed(self._made):
+                with contextlib.suppress(OSError):
+                    parent.rmdir()  # only if empty
 
 
 @contextlib.contextmanager

@@ -50,8 +50,6 @@ class RunResult:
     data_source: str = ""
     X_test: np.ndarray | None = None
     """The test inputs on the firmware's input grid (what was C-simulated)."""
-    pending: list = field(default_factory=list, repr=False)
-    """Staged folders not yet moved into place (internal to :func:`run`)."""
 
 
 @contextlib.contextmanager
@@ -310,18 +308,17 @@ def run(
         cfg.project_dir(project_root), what="HLS project folder", force=force,
         flag="--projects (or hls.output_dir)",
     )  # fmt: skip
-    with staged_dir(Path(run_root) / cfg.name, what="run folder", force=force, flag="--runs",
-                    commit=False) as stage:  # fmt: skip
-        result = _run_staged(cfg, stage.path, project_dir, progress, force)
-        for pending in result.pending:
-            pending.commit()
-        stage.commit()
+    with staged_dir(Path(run_root) / cfg.name, what="run folder", force=force, flag="--runs") as stage:
+        # the project is staged as a child of the run folder: both moved into place together, or discarded
+        result = _run_staged(cfg, stage.path, project_dir, progress, force, stage.children)
     result.run_dir = stage.final
     return result
 
 
-def _run_staged(cfg: RunConfig, run_dir: Path, project_dir: Path, progress: bool, force: bool) -> RunResult:
-    """:func:`run` inside the staged run folder ``run_dir``; the project is left staged in ``result.pending``."""
+def _run_staged(
+    cfg: RunConfig, run_dir: Path, project_dir: Path, progress: bool, force: bool, pending: list
+) -> RunResult:
+    """:func:`run` inside the staged run folder ``run_dir``; the project is left staged in ``pending``."""
     timings: dict[str, float] = {}
 
     with _stage(timings, "data"):
@@ -348,7 +345,6 @@ def _run_staged(cfg: RunConfig, run_dir: Path, project_dir: Path, progress: bool
             )
             models[label] = model
 
-    pending: list = []
     project, verification, keras = verify_model(
         cfg,
         models["qkeras"],
@@ -374,7 +370,6 @@ def _run_staged(cfg: RunConfig, run_dir: Path, project_dir: Path, progress: bool
         timings,
         ds.source,
         X["X_test"],
-        pending,
     )
 
 

@@ -193,6 +193,30 @@ def _write_root(path: pathlib.Path, parts: list[dict[str, np.ndarray]], meta: di
         f["meta"] = json.dumps(meta, sort_keys=True)
 
 
+def _check_replaceable(output: pathlib.Path) -> None:
+    """Refuse an output that is not a .root name, or an existing file triggernn did not write (a jet file
+    with triggernn's ``meta``): a user's file is never overwritten."""
+    from ..errors import OutputError
+
+    if output.suffix.lower() != ".root":
+        raise DataError(f"the output '{output}' must be a .root file name, e.g. jets.root")
+    if output.is_dir():
+        raise OutputError(
+            f"the output '{output}' is a folder: pass a file name inside it, e.g. {output}/jets.root"
+        )
+    if output.exists():
+        try:
+            import uproot
+
+            ours = "meta" in uproot.open(output) and "jets" in uproot.open(output)
+        except Exception:  # not a ROOT file at all
+            ours = False
+        if not ours:
+            raise OutputError(
+                f"'{output}' exists and is not a jet file triggernn wrote: pass another --output path"
+            )
+
+
 def generate_jets(
     output: str | os.PathLike,
     n_jets: int = 2000,
@@ -234,6 +258,7 @@ def generate_jets(
         raise DataError(f"compression must be 'zstd' or 'lzma', got {compression!r}")
     if not output.parent.is_dir():
         raise DataError(f"output directory {output.parent} does not exist; create it first")
+    _check_replaceable(output)
     _import_gen()
 
     tasks = _tasks(

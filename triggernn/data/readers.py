@@ -55,6 +55,7 @@ def _read_root(path: pathlib.Path, need_constituents: bool) -> Raw:
 
     try:
         f = uproot.open(path)
+        end = int(getattr(f.file, "fEND", 0) or 0)
         tree = f["jets"]
         names = set(tree.keys())
     except Exception as exc:  # uproot raises many types for truncated/corrupt files
@@ -62,6 +63,12 @@ def _read_root(path: pathlib.Path, need_constituents: bool) -> Raw:
             f"{path} is not a readable ROOT file with a 'jets' tree ({type(exc).__name__}: {exc}); "
             "it may be truncated or corrupt: regenerate it with `triggernn data generate`"
         ) from exc
+    size = path.stat().st_size
+    if end and size < end:  # the header records where the file ends: a copy cut short reads partly
+        raise DataError(
+            f"{path} is truncated: {size:,} bytes of the {end:,} its header records; copy it again or "
+            "regenerate it with `triggernn data generate`"
+        )
     wanted = ["label", *HLF_FEATURES] + (
         ["jet_pt", "part_pt", "part_deta", "part_dphi"] if need_constituents else []
     )
@@ -73,6 +80,9 @@ def _read_root(path: pathlib.Path, need_constituents: bool) -> Raw:
         )
     try:
         arrays = tree.arrays(["label", *HLF_FEATURES], library="np")
+        short = {b: len(a) for b, a in arrays.items() if len(a) != tree.num_entries}
+        if short:
+            raise ValueError(f"the tree has {tree.num_entries} entries but branches {short} hold fewer")
         raw = Raw(arrays["label"].astype(np.int64), np.column_stack([arrays[n] for n in HLF_FEATURES]))
         if need_constituents:
             jag = tree.arrays(["jet_pt", "part_pt", "part_deta", "part_dphi"], library="ak")

@@ -5,6 +5,13 @@ public API lives here, so an hls4ml upgrade is one file to read:
 
 - :func:`link_library`: load a C-simulation library that triggernn built (or took from its cache) into a
   ``ModelGraph``, through hls4ml's ``_compile``, which links what ``backend.compile`` returns;
+- :func:`patch_firmware`: the emitted C++ where hls4ml 1.3.0's own loses bits:
+
+  * **power-of-two products.** ``nnet::product::weight_exponential`` shifts the input inside
+    ``ap_fixed<2 * (W_e + W_x), W_e + W_x>`` (``W_e`` the exponent's width, ``W_x`` the input's): only
+    ``W_e + W_x`` fractional bits, so ``x * 2^-12`` of a 2-bit input (10 fractional bits) is truncated
+    before the (exact) accumulator sees it (measured: 23% of a po2 layer's sums exact). Patched to a type
+    holding every shift the project's exponents make: ``x``'s bits plus the largest exponent on each side;
 - :func:`apply_fixes`: corrections of hls4ml 1.3.0 behaviour that would make the firmware disagree with
   QKeras, applied once before the first conversion:
 
@@ -31,7 +38,7 @@ import numpy as np
 
 from ..errors import HLSError
 
-__all__ = ["HLS4ML_VERSION", "apply_fixes", "check_version", "link_library"]
+__all__ = ["HLS4ML_VERSION", "apply_fixes", "check_version", "link_library", "patch_firmware"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +66,48 @@ def link_library(hls_model, library: str) -> None:
         hls_model._compile()
     finally:
         del backend.compile
+
+
+_PO2_PRODUCT = (
+    "using r_T = ap_fixed<2 * (decltype(w_T::weight)::width + x_T::width), "
+    "(decltype(w_T::weight)::width + x_T::width)>;"
+)
+
+
+def _largest_shift(hls_model) -> int:
+    from hls4ml.model.types import ExponentWeightVariable
+
+    shift = 0
+    for node in hls_model.get_layers():
+        for var in node.weights.values():
+            if isinstance(var, ExponentWeightVariable):
+                w = np.abs(np.asarray(var.data, dtype=np.float64))
+                w = w[w > 0]
+                if w.size:
+                    shift = max(shift, int(np.max(np.abs(np.log2(w)))))
+    return shift
+
+
+def patch_firmware(hls_model) -> None:
+    """Patch the C++ hls4ml wrote for ``hls_model`` where it loses bits (see the module docstring); call
+    after ``hls_model.write()``, before building."""
+    shift = _largest_shift(hls_model)
+    if not shift:
+        return
+    from pathlib import Path
+
+    header = Path(hls_model.config.get_output_dir()) / "firmware" / "nnet_utils" / "nnet_mult.h"
+    text = header.read_text()
+    if _PO2_PRODUCT not in text:
+        raise HLSError(
+            f"{header} does not hold the power-of-two product hls4ml {HLS4ML_VERSION} writes: this hls4ml is "
+            "not the one triggernn was verified with"
+        )
+    exact = (
+        f"using r_T = ap_fixed<x_T::width + 2 * {shift} + 1, x_T::iwidth + {shift} + 1>;"
+        f"  // triggernn: every shift by up to 2^+-{shift} exact (triggernn/hls/adapter.py)"
+    )
+    header.write_text(text.replace(_PO2_PRODUCT, exact))
 
 
 @functools.cache

@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import HLSError
-from .adapter import link_library
+from .adapter import link_library, patch_firmware
 
 __all__ = ["build_library", "cache_root", "compile_cached", "firmware_key"]
 
@@ -131,6 +131,7 @@ def compile_cached(hls_model, *, write: bool = True) -> None:
     ``write=False`` for a project re-opened from disk (hls4ml's ``FilesystemModelGraph``), compiled as it is."""
     if write:
         hls_model.write()
+        patch_firmware(hls_model)
     project = Path(hls_model.config.get_output_dir())
     lib = build_library(project, hls_model.config.get_project_name())
     link_library(hls_model, str(lib))

@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import HLSError, InputError
 from ..outputs import Staged, check_output_dir
 from ..quantize import FixedSpec
-from .adapter import apply_fixes
+from .adapter import apply_fixes, patch_firmware
 from .build_cache import compile_cached
 from .config import logits_layer, make_hls_config
 from .csim import CSimResult, check_inputs, run_csim
@@ -251,6 +251,7 @@ def emit(
             hls_model.config.trace_output = False
             with contextlib.redirect_stdout(io.StringIO()):
                 hls_model.write()
+            patch_firmware(hls_model)
         # The C++ reads its weight files from absolute paths once, on its first call: make that call now,
         # while the files are still where this build points, so predict() keeps working after the move.
         with contextlib.redirect_stdout(io.StringIO()):

@@ -1,0 +1,240 @@
+"""A user's mistakes, as a table: each gets a clear one-line error and exit code 2 (or a correct verdict),
+no traceback, and the user's files are exactly as they were (nothing deleted, overwritten, renamed or
+left half-written: no stray folders either).
+
+The cases run in a folder holding a user's work: a model, calibration data, notes, a folder of their own
+and a file. Everything fails before any training or conversion, so the table runs in seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from triggernn.cli import main
+
+ROOT = Path(__file__).parents[1]
+EMBEDDED = ROOT / "triggernn" / "data" / "embedded" / "jets_default.root"
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    """Every file and folder under ``folder`` (hidden ones included) with its content hash."""
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        rel = str(p.relative_to(folder))
+        out[rel] = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "<dir>"
+    return out
+
+
+@pytest.fixture(scope="module")
+def user_files(tmp_path_factory):
+    """A user's folder, made once: tests copy it."""
+    import tensorflow as tf
+
+    d = tmp_path_factory.mktemp("user")
+    inp = tf.keras.Input((16,), name="features")
+    x = tf.keras.layers.Dense(8, activation="relu", name="fc1")(inp)
+    x = tf.keras.layers.Dense(3, name="logits")(x)
+    tf.keras.Model(inp, tf.keras.layers.Activation("softmax", name="softmax")(x)).save(d / "model.h5")
+    rng = np.random.default_rng(0)
+    np.savez(d / "calib.npz", X=rng.normal(size=(200, 16)).astype(np.float32), y=rng.integers(0, 3, 200))
+    np.savez(d / "wrongshape.npz", X=rng.normal(size=(200, 7)).astype(np.float32))
+    bad = rng.normal(size=(200, 16)).astype(np.float32)
+    bad[3, 4] = np.nan
+    np.savez(d / "nan.npz", X=bad)
+    (d / "notes.txt").write_text("my analysis notes\n")
+    (d / "afile").write_text("a user's file\n")
+    (d / "foreign.root").write_text("not ROOT at all\n")
+    (d / "mydata").mkdir()
+    (d / "mydata" / "keep.txt").write_text("keep me\n")
+    (d / "half.root").write_bytes(EMBEDDED.read_bytes()[: EMBEDDED.stat().st_size // 2])
+    (d / "binary.yaml").write_bytes(bytes(range(256)) * 4)
+    configs = {
+        "dup.yaml": "name: x\nname: y\n",
+        "epochs_true.yaml": "name: x\ntrain:\n  epochs: true\n",
+        "unknown.yaml": "name: x\nhls:\n  clock: 5\n",
+        "input_bits.yaml": "name: x\nquantization:\n  input: ap_fixed<6,10>\n",
+        "layer_typo.yaml": "name: x\nquantization:\n  layers:\n    fc9: {weight: {bits: 4}}\n",
+        "precision_key.yaml": "name: x\nhls:\n  precision:\n    fc1: {rezult: 'ap_fixed<16,6>'}\n",
+        "precision_layer.yaml": "name: x\nhls:\n  precision:\n    fc9: {result: 'ap_fixed<16,6>'}\n",
+        "user_outdir.yaml": "name: x\nhls:\n  output_dir: mydata\n",
+        "missing_data.yaml": "name: x\ndata:\n  source: nowhere.root\n",
+        "truncated_data.yaml": "name: x\ndata:\n  source: half.root\n",
+        "family.yaml": "name: x\nmodel:\n  family: jet_transformer\n",
+        "ref_name.yaml": "reference: flow\nname: ../../outside\n",
+        "prec_key.yaml": "fc1: {rezult: 'ap_fixed<16,6>'}\n",
+        "prec_layer.yaml": "fc9: {result: 'ap_fixed<16,6>'}\n",
+        "prec_type.yaml": "fc1: {result: 'ap_fixed<16>'}\n",
+    }
+    for name, text in configs.items():
+        (d / name).write_text(text)
+    return d
+
+
+@pytest.fixture
+def workdir(user_files, tmp_path, monkeypatch):
+    d = tmp_path / "work"
+    shutil.copytree(user_files, d)
+    monkeypatch.chdir(d)
+    return d
+
+
+COMPILE = ["compile", "model.h5", "--data", "calib.npz", "--no-default"]
+#: (argv, fragment of the one-line error). Exit code 2 for every one.
+CASES = [
+    # outputs that would lose a user's files
+    ([*COMPILE, "--out", "."], "it is the working directory"),
+    ([*COMPILE, "--out", ".."], "contains the working directory"),
+    ([*COMPILE, "--out", "mydata"], "holds files triggernn did not write"),
+    ([*COMPILE, "--out", "afile"], "it is an existing file"),
+    ([*COMPILE, "--out", "calib.npz"], "holds the input 'calib.npz'"),
+    ([*COMPILE, "--runs", "afile"], "on its path is a file, not a folder"),
+    (["run", "user_outdir.yaml"], "holds files triggernn did not write"),
+    (["data", "generate", "-o", "notes.txt", "--n-jets", "10"], "must be a .root file name"),
+    (["data", "generate", "-o", "mydata", "--n-jets", "10"], "must be a .root file name"),
+    (["data", "generate", "-o", "foreign.root", "--n-jets", "10"], "not a jet file triggernn wrote"),
+    (["reference", "ref_name.yaml"], "name must be letters, digits"),
+    # data
+    (["compile", "model.h5", "--data", "missing.npz"], "does not exist"),
+    (["compile", "model.h5", "--data", "notes.txt"], "must be .npy, .npz or a jet .root file"),
+    (["compile", "model.h5", "--data", "wrongshape.npz"], "shape"),
+    (["compile", "model.h5", "--data", "nan.npz"], "NaN"),
+    (["compile", "model.h5", "--data", "half.root"], "truncated"),
+    (["data", "info", "nowhere.root"], "does not exist"),
+    (["data", "info", "half.root"], "truncated"),
+    (["data", "info", "notes.txt"], "cannot tell the format|not a readable"),
+    (["run", "missing_data.yaml"], "nowhere.root"),
+    (["run", "truncated_data.yaml"], "truncated"),
+    # models
+    (["compile", "missing.h5", "--data", "calib.npz"], "does not exist"),
+    (["compile", "notes.txt", "--data", "calib.npz"], "could not be loaded"),
+    ([*COMPILE, "--name", "../x"], "--name"),
+    ([*COMPILE, "--precision", "prec_key.yaml"], "has no type 'rezult'"),
+    ([*COMPILE, "--precision", "prec_layer.yaml"], "names layer 'fc9'"),
+    ([*COMPILE, "--precision", "prec_type.yaml"], "fc1"),
+    ([*COMPILE, "--precision", "nowhere.yaml"], "does not exist"),
+    # configs
+    (["run", "binary.yaml"], "not a text file"),
+    (["check", "binary.yaml"], "not a text file"),
+    (["run", "dup.yaml"], "the key 'name' is given twice"),
+    (["run", "epochs_true.yaml"], "true/false value"),
+    (["run", "unknown.yaml"], "unknown key 'hls.clock'"),
+    (["run", "input_bits.yaml"], "10 integer bits of 6"),
+    (["run", "layer_typo.yaml"], "quantization.layers names layer 'fc9'"),
+    (["run", "precision_key.yaml"], "has no type 'rezult'"),
+    (["run", "precision_layer.yaml"], "names layer 'fc9'"),
+    (["run", "family.yaml"], "jet_transformer"),
+    (["run", "nowhere.yaml"], "does not exist"),
+    (["verify", "unknown.yaml"], "unknown key"),
+    (["verify", str(ROOT / "configs" / "jet_dense.yaml"), "--model", "missing.h5"], "does not exist"),
+]
+#: Flags out of range: argparse's own message on its last line, exit code 2.
+FLAGS = [
+    ([*COMPILE, "--width", "0"], "--width"),
+    ([*COMPILE, "--width", "x"], "--width"),
+    ([*COMPILE, "--tolerance", "-1"], "--tolerance"),
+    ([*COMPILE, "--tolerance", "2"], "--tolerance"),
+    ([*COMPILE, "--headroom", "-1"], "--headroom"),
+    ([*COMPILE, "--reuse-factor", "0"], "--reuse-factor"),
+    (["run", "dup.yaml", "--epochs", "0"], "--epochs"),
+    (["run", "dup.yaml", "--max-jets", "5"], "--max-jets"),
+    (["scan", "x.yaml", "--workers", "0"], "--workers"),
+    (["data", "generate", "-o", "x.root", "--processes", "0"], "--processes"),
+    (["data", "generate", "-o", "x.root", "--n-jets", "-3"], "--n-jets"),
+    (["reference", "flow", "--student-epochs", "-5"], "--student-epochs"),
+    (["bench", "--workers", "0"], "--workers"),
+]
+
+
+def _ids(cases):
+    return [" ".join(argv)[:60] for argv, _ in cases]
+
+
+@pytest.mark.parametrize(("argv", "fragment"), CASES, ids=_ids(CASES))
+def test_user_error_is_one_clear_line(argv, fragment, workdir, capsys):
+    before = _snapshot(workdir)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("triggernn: error: ")
+    assert re.search(fragment, lines[0]), lines[0]
+    assert _snapshot(workdir) == before  # nothing of the user's touched, nothing left behind
+
+
+@pytest.mark.parametrize(("argv", "flag"), FLAGS, ids=_ids(FLAGS))
+def test_flag_out_of_range(argv, flag, workdir, capsys):
+    before = _snapshot(workdir)
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert flag in err.strip().splitlines()[-1]
+    assert _snapshot(workdir) == before
+
+
+def test_data_errors_are_triggernn_errors():
+    from triggernn.errors import DataError, OutputError, TriggerNNError
+
+    assert issubclass(DataError, TriggerNNError)
+    assert issubclass(OutputError, TriggerNNError)
+
+
+TINY = "name: tiny\nmodel: {hidden: [8]}\ntrain: {epochs: 1}\nhls: {tb_events: 20}\nverify: {min_argmax_agreement: 0.99}\n"
+
+
+def test_interrupt_keeps_the_previous_run(workdir, capsys, monkeypatch):
+    """Ctrl-C during a run: one line, exit 130, the previous project and report exactly as they were, no
+    staging folder left."""
+    import triggernn.pipeline as pipeline
+
+    cfg = workdir / "tiny.yaml"
+    cfg.write_text(TINY)
+    assert main(["run", str(cfg), "-q"]) == 0
+    before = _snapshot(workdir)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "write_run_report", interrupted)  # after the new project was built
+    assert main(["run", str(cfg), "-q"]) == 130
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.strip().splitlines() == [
+        "triggernn: interrupted; outputs being written were discarded, earlier ones are as they were"
+    ]
+    assert _snapshot(workdir) == before
+
+
+def test_rerun_replaces_what_triggernn_wrote(workdir, capsys):
+    """A folder triggernn wrote is replaced whole by the next run; with --force, a user's folder too (but
+    never the working directory)."""
+    cfg = workdir / "tiny.yaml"
+    cfg.write_text(TINY)
+    assert main(["run", str(cfg), "-q"]) == 0
+    assert (workdir / "hls_projects" / "tiny" / ".triggernn").is_file()
+    assert (workdir / "runs" / "tiny" / ".triggernn").is_file()
+    (workdir / "runs" / "tiny" / "stale.txt").write_text("from an earlier run")
+    assert main(["run", str(cfg), "-q"]) == 0
+    assert not (workdir / "runs" / "tiny" / "stale.txt").exists()  # all new, not mixed with the old
+    assert main(["run", str(cfg), "-q", "--runs", "mydata"]) == 0  # a new folder inside mydata: fine
+    assert (workdir / "mydata" / "keep.txt").read_text() == "keep me\n"
+    capsys.readouterr()
+
+
+def test_readme_names_exist():
+    """Every ``tn.<name>`` of the README's examples is there after ``import triggernn as tn``."""
+    import triggernn as tn
+
+    readme = (ROOT / "README.md").read_text()
+    names = set(re.findall(r"\btn\.([a-zA-Z_]\w*)", readme))
+    assert names, "the README shows no tn.<name>"
+    missing = sorted(n for n in names if not hasattr(tn, n))
+    assert not missing, f"README names missing from the package: {missing}"
