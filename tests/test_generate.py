@@ -141,8 +141,9 @@ def test_missing_generator_dependency(monkeypatch: pytest.MonkeyPatch, tmp_path:
 
 def test_failed_write_leaves_no_file(monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> None:
     """A crash while writing leaves neither the output nor the .tmp; an old output stays untouched."""
-    target = tmp_path / "jets.root"
-    target.write_bytes(b"previous complete file")
+    target = tmp_path / "jets.root"  # an earlier jet file triggernn wrote (one it may replace)
+    previous = (pathlib.Path(gen.__file__).parent / "embedded" / "jets_default.root").read_bytes()
+    target.write_bytes(previous)
 
     def fake_task(task: gen._Task) -> dict[str, np.ndarray]:
         return {"n_events": np.asarray([1])}
@@ -156,5 +157,5 @@ def test_failed_write_leaves_no_file(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setattr(gen, "_write_root", broken_write)
     with pytest.raises(OSError, match="disk full"):
         generate_jets(target, 10, processes=1, progress=False)
-    assert target.read_bytes() == b"previous complete file"
+    assert target.read_bytes() == previous
     assert sorted(p.name for p in tmp_path.iterdir()) == ["jets.root"]

@@ -88,3 +88,23 @@ def test_shipped_scan_has_at_least_24_distinct_points():
 def test_pareto_front():
     pts = [(10, 0.5), (5, 0.6), (20, 0.7), (20, 0.65), (30, 0.69), (1, 0.2)]
     assert [pts[i] for i in pareto_front(pts)] == [(1, 0.2), (5, 0.6), (20, 0.7)]
+
+
+def test_points_cut_short_by_an_interrupt_run_again(tmp_path):
+    """Ctrl-C reaches the workers: the points it cuts short fail on their way out. Those records (written
+    after the interrupt) are forgotten so the next start runs them; earlier results are kept."""
+    import json
+    import os
+    import time
+
+    from triggernn.scan import _forget_failures_since
+
+    points = tmp_path / "points"
+    points.mkdir()
+    old = time.time() - 100
+    for key, status, when in (("done", "ok", old), ("broken", "failed", old), ("cut", "failed", None)):
+        (points / f"{key}.json").write_text(json.dumps({"key": key, "status": status}))
+        if when is not None:
+            os.utime(points / f"{key}.json", (when, when))
+    _forget_failures_since(tmp_path, time.time() - 10)
+    assert sorted(p.stem for p in points.glob("*.json")) == ["broken", "done"]

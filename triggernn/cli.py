@@ -33,14 +33,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
         cfg, run_root=args.runs, project_root=args.projects, progress=not args.quiet, force=args.force
     )
     print("\n" + (result.run_dir / "model_summary.txt").read_text().rstrip())
-    _summary(cfg.name, result.verification, result.project.path, result.run_dir / "report.html")
-    print(f"data           {result.data_source}")
-    print(
-        "time per stage "
-        + ", ".join(f"{k} {s:.1f}s" for k, s in result.timings.items())
-        + f"; total {sum(result.timings.values()):.1f}s"
-    )
-    return 0 if result.verification.passed else 1
+    return _verdict(result)
+
+
+def _verdict(result) -> int:
+    """Print a result's summary (its failures on stderr); exit 0 if it passed, 1 if not."""
+    print("\n" + "\n".join(result.summary()))
+    for f in result.verification.failures:
+        print(f"FAILED: {f}", file=sys.stderr)
+    return 0 if result.passed else EXIT_FAILED
 
 
 def _summary(name: str, v, project: Path, report: Path) -> None:
@@ -151,18 +152,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
         precision=args.precision,
         task=args.task,
     )
-    v = r.verification
-    _summary(r.run_dir.name, v, r.project.path, r.report)
-    print(f"precision      width {r.calibration.width} bits, headroom {r.calibration.headroom_bits} bit(s), "
-          f"input {r.calibration.input_type}; every type in the report")  # fmt: skip
-    if r.default:
-        print(
-            f"hls4ml default argmax agreement {r.default['argmax_agreement']:.4%}, largest output difference "
-            f"{r.default['max_abs_diff']:.3g} (same test events)"
-        )
-    for note in r.prepared.removed:
-        print(f"removed        {note} (inactive at inference)")
-    return 0 if v.passed else 1
+    return _verdict(r)
 
 
 def _name_from(model: Path) -> str:

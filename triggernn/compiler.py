@@ -14,6 +14,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,20 +29,28 @@ from .models.prepare import PreparedModel, load_any, prepare_for_hls
 from .outputs import check_output_dir, staged_dir
 from .quantize import to_fixed_grid
 
+if TYPE_CHECKING:
+    from .hls import HLSProject
+    from .verify import VerificationResult
+
 __all__ = ["CompileResult", "compile_model", "load_calibration_data"]
 
 log = logging.getLogger(__name__)
 
 _X_KEYS = ("X", "x", "inputs", "features", "X_test")
 _Y_KEYS = ("y", "labels", "y_test")
+#: Fewest held-out events a compile's verdict stands on.
+MIN_TEST_EVENTS = 20
 #: Widths tried, narrowest first, when a tolerance instead of a width is given.
 TOLERANCE_WIDTHS = (8, 10, 12, 14, 16, 18, 20, 24)
 
 
 @dataclass
 class CompileResult:
-    project: object
-    verification: object
+    """What ``compile`` made: the project, its verdict, the chosen types; ``.passed`` and ``.summary()``."""
+
+    project: HLSProject
+    verification: VerificationResult
     calibration: Calibration
     prepared: PreparedModel
     default: dict
@@ -50,6 +59,31 @@ class CompileResult:
     run_dir: Path
     report: Path
     widths_tried: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.verification.passed
+
+    def summary(self) -> list[str]:
+        """The verdict and what was chosen, as the CLI prints it."""
+        v, c = self.verification, self.calibration
+        lines = [
+            f"== {self.run_dir.name}: {'PASS' if v.passed else 'FAIL'}",
+            f"project        {self.project.path}",
+            f"report         {self.report}",
+            *v.summary(),
+            f"precision      width {c.width} bits, headroom {c.headroom_bits} bit(s), input {c.input_type}; "
+            "every type in the report",
+        ]
+        if self.default:
+            agree = self.default["argmax_agreement"]
+            lines.append(
+                "hls4ml default "
+                + ("" if agree is None else f"argmax agreement {agree:.4%}, ")
+                + f"largest output difference {self.default['max_abs_diff']:.3g} (same test events)"
+            )
+        lines += [f"removed        {note} (inactive at inference)" for note in self.prepared.removed]
+        return lines
 
 
 def load_calibration_data(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None]:
@@ -238,8 +272,11 @@ def compile_model(
     order = np.random.default_rng(seed).permutation(len(X))
     n_cal = max(1, int(calibration_fraction * len(X)))
     cal, test = order[:n_cal], order[n_cal:]
-    if len(test) < 10:
-        raise DataError(f"{len(X)} events leave {len(test)} for verification: pass more data")
+    if len(test) < MIN_TEST_EVENTS:
+        raise DataError(
+            f"{len(X)} events leave {len(test)} for verification, a verdict needs at least {MIN_TEST_EVENTS}: "
+            "pass more data"
+        )
 
     widths_tried: dict[int, float] = {}
     candidates = [width or 16] if tolerance is None else list(TOLERANCE_WIDTHS)
@@ -378,7 +415,7 @@ def table_layers(model) -> dict[str, str]:
     return found
 
 
-def _criteria(model, approximate: dict[str, str], classify: bool, scale: float) -> dict[str, float | None]:
+def _criteria(model, approximate: dict[str, str], classify: bool, scale: float) -> dict[str, float]:
     """The verdict's thresholds (docs/byom.md): bit-exact on the logits for a QKeras model without tables
     or float constants. Otherwise argmax agreement for a classifier, and the largest error: the tables'
     step; for calibrated float constants in a model that ends in a quantizer (its outputs flip between grid
@@ -386,9 +423,19 @@ def _criteria(model, approximate: dict[str, str], classify: bool, scale: float) 
     value ``scale``."""
     quantized = any(layer.__class__.__name__.startswith("Q") for layer in model.layers)
     if quantized and not approximate:
-        return {"min_bit_exact": 1.0, "min_argmax_agreement": 0.999, "max_auc_drop": 0.01}
+        return {
+            "min_bit_exact": 1.0,
+            "min_argmax_agreement": 0.999,
+            "max_auc_drop": 0.01,
+            "min_events": MIN_TEST_EVENTS,
+        }
     kinds = set(approximate.values()) if quantized else {"float"}
-    out = {"min_bit_exact": 0.0, "min_argmax_agreement": 0.99, "max_auc_drop": 0.01}
+    out = {
+        "min_bit_exact": 0.0,
+        "min_argmax_agreement": 0.99,
+        "max_auc_drop": 0.01,
+        "min_events": MIN_TEST_EVENTS,
+    }
     if "table" in kinds:
         out["max_abs_error"] = TABLE_MAX_ABS_ERROR
     if "float" in kinds and not classify:

@@ -143,6 +143,35 @@ class DataConfig(_Strict):
     sequence_length: int = Field(default=20, ge=1, le=150)
     sequence_features: tuple[str, ...] = ("pt_rel", "deta", "dphi")
 
+    @model_validator(mode="after")
+    def _fields_of_the_source(self) -> DataConfig:
+        """Keys that the source or representation does not read are refused (e.g. ``image_size`` for
+        features), set to something other than their default."""
+        from .data.digits import DIGIT_SOURCES
+
+        digits = self.source in DIGIT_SOURCES
+        applies = {
+            "path": digits,
+            "max_events": digits,
+            "max_jets": not digits,
+            "image_size": self.representation == "images",
+            "sequence_length": self.representation == "sequences",
+            "sequence_features": self.representation == "sequences",
+        }
+        wrong = sorted(
+            k
+            for k, ok in applies.items()
+            if not ok
+            and k in self.model_fields_set
+            and getattr(self, k) != type(self).model_fields[k].default
+        )
+        if wrong:
+            raise ValueError(
+                f"{', '.join(wrong)} not read for source '{self.source}' with representation "
+                f"'{self.representation}': remove {'it' if len(wrong) == 1 else 'them'}"
+            )
+        return self
+
     @field_validator("sequence_features")
     @classmethod
     def _sequence_features(cls, v: tuple[str, ...]) -> tuple[str, ...]:
@@ -161,6 +190,17 @@ class DataConfig(_Strict):
         return v
 
 
+_DENSE_FIELDS = frozenset({"hidden", "activation", "l1", "dropout", "softmax"})
+#: The keys each built-in family reads (jet_cnn and jet_gru: their own blocks plus the dense head).
+FAMILY_FIELDS: dict[str, frozenset[str]] = {
+    "jet_dense": _DENSE_FIELDS,
+    "dense": _DENSE_FIELDS,
+    "jet_cnn": _DENSE_FIELDS | {"filters", "kernel_size", "pool_size"},
+    "cnn": _DENSE_FIELDS | {"filters", "kernel_size", "pool_size"},
+    "jet_gru": _DENSE_FIELDS | {"units", "cell"},
+}
+
+
 class ModelConfig(_Strict):
     """The network. ``hidden`` are the dense widths (the whole MLP of jet_dense, the head of jet_cnn/jet_gru);
     ``filters``/``kernel_size``/``pool_size`` shape jet_cnn's conv blocks; ``units``/``cell`` jet_gru's
@@ -177,6 +217,30 @@ class ModelConfig(_Strict):
     pool_size: int = Field(default=2, ge=1, le=8)
     units: int = Field(default=16, ge=1, le=512)
     cell: Literal["gru"] = "gru"  # hls4ml 1.3.0 LSTM: no agreement or no compile (docs/recurrent.md)
+
+    @model_validator(mode="after")
+    def _fields_of_the_family(self) -> ModelConfig:
+        """A key that the family does not use is a mistake (``units`` on a dense net), not a silent no-op."""
+        allowed = FAMILY_FIELDS.get(self.family)
+        if allowed is None:
+            from .models.registry import _REGISTRY  # families users registered (the registry imports no TF)
+
+            if self.family not in _REGISTRY:
+                known = sorted(set(FAMILY_FIELDS) | set(_REGISTRY))
+                raise ValueError(f"unknown model family '{self.family}': choose one of {', '.join(known)}")
+            return self
+        # set to something other than its default (a dumped and re-validated config carries every key)
+        unused = sorted(
+            k
+            for k in self.model_fields_set - allowed - {"family"}
+            if getattr(self, k) != type(self).model_fields[k].default
+        )
+        if unused:
+            raise ValueError(
+                f"{', '.join(unused)} {'does' if len(unused) == 1 else 'do'} not apply to family '{self.family}' "
+                f"(its keys: {', '.join(sorted(allowed))}): remove {'it' if len(unused) == 1 else 'them'}"
+            )
+        return self
 
     @field_validator("hidden")
     @classmethod
@@ -204,20 +268,19 @@ class TrainConfig(_Strict):
     sparsity: float = Field(default=0.0, ge=0.0, le=0.95)
 
 
+def _power_of_two_size(v: int) -> int:
+    if v & (v - 1):
+        raise ValueError(f"table_size must be a power of two (hls4ml indexes tables by bit slices), got {v}")
+    return v
+
+
 class SoftmaxConfig(_Strict):
     """Softmax tables. 16,384 entries gave 100% argmax agreement on the 6-bit jet tagger, 4,096 gave 99.9%."""
 
     table_size: int = Field(default=16384, ge=64, le=1 << 20)
     implementation: Literal["stable", "latency"] = "stable"
 
-    @field_validator("table_size")
-    @classmethod
-    def _power_of_two(cls, v: int) -> int:
-        if v & (v - 1):
-            raise ValueError(
-                f"table_size must be a power of two (hls4ml indexes tables by bit slices), got {v}"
-            )
-        return v
+    _power_of_two = field_validator("table_size")(_power_of_two_size)
 
 
 class RecurrentConfig(_Strict):
@@ -229,7 +292,7 @@ class RecurrentConfig(_Strict):
     state: str = "ap_fixed<24,6>"
     table: str = "ap_fixed<18,2>"
 
-    _power_of_two = field_validator("table_size")(SoftmaxConfig._power_of_two.__func__)
+    _power_of_two = field_validator("table_size")(_power_of_two_size)
 
     @field_validator("accum", "state", "table")
     @classmethod
@@ -281,6 +344,8 @@ class VerifyConfig(_Strict):
     max_auc_drop: float = Field(default=0.05, ge=0, le=1)
     max_abs_error: float | None = Field(default=None, ge=0)
     """Largest allowed |QKeras - C-sim| on the compared (logit) layer; for models that cannot be bit-exact."""
+    min_events: int = Field(default=50, ge=1)
+    """Fewest test events a verdict stands on: a run with fewer is refused before training."""
     min_value_exact: float = Field(default=0.0, ge=0, le=1)
     """Smallest fraction of compared values that must be identical (for binary/ternary nets, whose folded
     thresholds hls4ml rounds to the input grid: a value flips rather than drifts)."""

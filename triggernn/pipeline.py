@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .config import RunConfig, load_config
+from .errors import DataError
 from .hls import HLSProject, emit, run_testbench
 from .hls.config import logits_layer
 from .models import build_model
@@ -50,6 +51,22 @@ class RunResult:
     data_source: str = ""
     X_test: np.ndarray | None = None
     """The test inputs on the firmware's input grid (what was C-simulated)."""
+
+    @property
+    def passed(self) -> bool:
+        return self.verification.passed
+
+    def summary(self) -> list[str]:
+        """The verdict, where everything went and how long each stage took, as the CLI prints it."""
+        stages = ", ".join(f"{k} {s:.1f}s" for k, s in self.timings.items())
+        return [
+            f"== {self.config.name}: {'PASS' if self.passed else 'FAIL'}",
+            f"project        {self.project.path}",
+            f"report         {self.run_dir / 'report.html'}",
+            *self.verification.summary(),
+            f"data           {self.data_source}",
+            f"time per stage {stages}; total {sum(self.timings.values()):.1f}s",
+        ]
 
 
 @contextlib.contextmanager
@@ -170,7 +187,7 @@ def verify_model(
         tb_out = run_testbench(project.files, cfg.hls.project_name)
 
     with _stage(timings, "verify"):
-        csim = project.csim
+        csim = _csim(project)
         outputs = project.decode_outputs(csim.outputs)
         logits = outputs if csim.logits is None else csim.logits
         compared = project.logits_layer or project.output_node
@@ -199,6 +216,13 @@ def verify_model(
             reference=reference_label(qkeras_model),
         )  # fmt: skip
     return project, verification, keras
+
+
+def _csim(project: HLSProject):
+    """The C simulation of the test set that :func:`~triggernn.hls.emit` ran (it always does here)."""
+    if project.csim is None:
+        raise RuntimeError("the project was emitted without C-simulated test inputs")
+    return project.csim
 
 
 def reference_label(model) -> str:
@@ -243,7 +267,7 @@ def write_run_report(
         ranges = layer_ranges(qkeras_model, project, np.concatenate([X["X_train"], X["X_test"]]))
 
     with _stage(timings, "report"):
-        csim = project.csim
+        csim = _csim(project)
         outputs = project.decode_outputs(csim.outputs)
         logits = outputs if csim.logits is None else csim.logits
         compared = verification.compared_layer
@@ -269,7 +293,7 @@ def write_run_report(
             "dataset": ds.source,
             "n_train": len(ds.y_train),
             "n_test": len(ds.y_test),
-            "csim_events_per_second": csim.events_per_second,
+            "csim_events_per_second": _csim(project).events_per_second,
             "softmax_max_spread": keras.spread,
             "timings_s": timings,
             "layer_ranges": [r.to_dict() for r in ranges],
@@ -325,6 +349,17 @@ def _run_staged(
         ds, X = prepare_data(cfg)
         n_classes = len(ds.class_names)
         input_shape = X["X_train"].shape[1:]
+    if len(ds.y_test) < cfg.verify.min_events:
+        raise DataError(
+            f"{ds.source}: the test split holds {len(ds.y_test)} events, a verdict needs at least "
+            f"{cfg.verify.min_events} (verify.min_events): use a larger sample"
+        )
+    present = np.unique(ds.y_test)
+    if len(present) < 2:
+        raise DataError(
+            f"{ds.source}: every test event is of class {ds.class_names[int(present[0])]}: a classifier cannot "
+            "be judged on one class; use a sample with every class"
+        )
 
     check_layer_names(cfg, build_model(cfg, input_shape, n_classes, quantized=True))  # before any training
     models = {}

@@ -177,6 +177,16 @@ def _records(out: Path) -> dict[str, dict]:
     return found
 
 
+def _forget_failures_since(out: Path, since: float) -> None:
+    """Remove the failed point records written after ``since`` (a Unix time): points an interrupt cut short."""
+    for path in (out / "points").glob("*.json"):
+        try:
+            if path.stat().st_mtime >= since and json.loads(path.read_text()).get("status") != "ok":
+                path.unlink()
+        except (OSError, json.JSONDecodeError):
+            continue
+
+
 def run_scan(
     path: str | os.PathLike,
     *,
@@ -224,6 +234,15 @@ def run_scan(
                     it = tqdm(it, total=len(futures), desc=f"scan {scan.name}", unit="point")
                 for fut in it:
                     ran.append(fut.result()["key"])
+        except KeyboardInterrupt:
+            # Ctrl-C reaches the workers too: the points it cut short fail on their way out. Close the
+            # workers, then forget the failures written since, so the next start runs those points again.
+            interrupted_at = time.time() - 1.0
+            if cluster is not None:
+                cluster.close()
+                cluster = None
+            _forget_failures_since(out, interrupted_at)
+            raise
         finally:  # also on Ctrl-C: finished points are on disk already, the rest run when started again
             if cluster is not None:
                 cluster.close()

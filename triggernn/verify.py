@@ -149,8 +149,8 @@ class VerificationResult:
         return lines
 
 
-def _flat(a: np.ndarray | None) -> np.ndarray | None:
-    return None if a is None else np.asarray(a, dtype=np.float64).reshape(len(a), -1)
+def _flat(a: np.ndarray) -> np.ndarray:
+    return np.asarray(a, dtype=np.float64).reshape(len(a), -1)
 
 
 def verify_outputs(
@@ -183,7 +183,8 @@ def verify_outputs(
     the layers where an exact float64 evaluation showed the reference itself rounds
     (:func:`float32_rounded_layers`). A failure is listed (not raised) for each threshold that is not met.
     """
-    qk_out, cs_out, fl_out = _flat(qkeras_out), _flat(csim_out), _flat(float_out)
+    qk_out, cs_out = _flat(qkeras_out), _flat(csim_out)
+    fl_out = None if float_out is None else _flat(float_out)
     qk_logits, cs_logits = _flat(qkeras_logits), _flat(csim_logits)
     n_out = qk_out.shape[1]
     shaped = np.ndim(qkeras_out) == 2
@@ -208,6 +209,11 @@ def verify_outputs(
             k: classification_metrics(truth, v, class_names) for k, v in scores.items() if v is not None
         }
     failures = []
+    if len(qk_out) < getattr(thresholds, "min_events", 1):
+        failures.append(
+            f"only {len(qk_out)} test events: a verdict needs at least {thresholds.min_events} "
+            "(verify.min_events); use more data"
+        )
     if bits["bit_exact_fraction"] < thresholds.min_bit_exact:
         failures.append(
             f"bit-exact fraction {bits['bit_exact_fraction']:.4%} < {thresholds.min_bit_exact:.4%} "

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -12,7 +14,7 @@ from . import layers as L
 from .fixed import cast, spec_of
 from .tables import config_struct, named_struct, read_tables
 
-__all__ = ["NumpyModel", "build_numpy_model"]
+__all__ = ["HANDLERS", "Handler", "Node", "NumpyModel", "build_numpy_model", "emulates"]
 
 
 @dataclass
@@ -69,23 +71,74 @@ def _type(node, attr: str) -> FixedSpec:
     return _spec(node.get_attr(attr).precision, attr)
 
 
-def _dense(node, x_spec, res):
+@dataclass(frozen=True)
+class Node:
+    """What a handler builds from: the hls4ml node, its input and result types, output shape, tables."""
+
+    node: Any
+    x_spec: FixedSpec
+    res: FixedSpec
+    shape: tuple[int, ...]
+    tables: dict
+
+
+@dataclass(frozen=True)
+class Handler:
+    """How one hls4ml layer class is emulated: ``build(Node) -> f(x)``; the lookup tables it reads out of
+    the firmware (``tables(node, project) -> [(node, key, struct, input type)]``); the values one event
+    needs inside it (``values(node, shape) -> int``, for the batch size)."""
+
+    build: Callable[[Node], Callable[[np.ndarray], np.ndarray]]
+    tables: Callable[[Any, Path], list] | None = None
+    values: Callable[[Any, tuple[int, ...]], int] | None = None
+
+
+#: hls4ml layer class -> its handler; filled by :func:`emulates`. A class not here is not emulated.
+HANDLERS: dict[str, Handler] = {}
+
+
+def emulates(*kinds: str, tables=None, values=None):
+    """Register the decorated builder as the numpy emulation of hls4ml layer classes ``kinds`` (a class
+    registered twice is refused): hls4ml's ``@keras_handler`` pattern, one place to add a layer."""
+
+    def wrap(build):
+        for kind in kinds:
+            if kind in HANDLERS:
+                raise ValueError(
+                    f"hls4ml layer class '{kind}' already has an emulation: {HANDLERS[kind].build}"
+                )
+            HANDLERS[kind] = Handler(build, tables, values)
+        return build
+
+    return wrap
+
+
+def _patch_values(node, shape: tuple[int, ...]) -> int:
+    """im2col: each output position holds its whole receptive field."""
+    return int(np.prod(shape)) * (int(np.prod(node.get_weights("weight").data.shape)) // int(shape[-1]))
+
+
+@emulates("Dense")
+def _dense(n: Node):
+    node = n.node
     W, w_spec = _weights(node, "weight")
     if node.get_attr("_weights_transposed", False):
         W = W.T
     b, _ = _weights(node, "bias")
-    return L.dense_op(W.reshape(-1, W.shape[-1]), b.ravel(), x_spec, w_spec, _type(node, "accum_t"), res)
+    return L.dense_op(W.reshape(-1, W.shape[-1]), b.ravel(), n.x_spec, w_spec, _type(node, "accum_t"), n.res)
 
 
-def _conv(node, x_spec, res, nd: int):
+@emulates("Conv1D", "Conv2D", values=_patch_values)
+def _conv(n: Node):
+    node = n.node
     W, w_spec = _weights(node, "weight")
     if node.get_attr("_weights_transposed", False):  # (F, *kernel, C) -> (*kernel, C, F)
         W = np.moveaxis(W, 0, -1)
     b, _ = _weights(node, "bias")
-    kernel, stride, pads = _window(node, "filt", nd)
+    kernel, stride, pads = _window(node, "filt", 1 if node.class_name == "Conv1D" else 2)
     if (node.get_attr("dilation") or 1) != 1:
         raise L.NotEmulated("dilated convolutions")
-    dense = L.dense_op(W.reshape(-1, W.shape[-1]), b.ravel(), x_spec, w_spec, _type(node, "accum_t"), res)
+    dense = L.dense_op(W.reshape(-1, W.shape[-1]), b.ravel(), n.x_spec, w_spec, _type(node, "accum_t"), n.res)
 
     def f(x):
         return dense(L.conv_patches(x, kernel, stride, pads))
@@ -93,7 +146,23 @@ def _conv(node, x_spec, res, nd: int):
     return f
 
 
-def _activation(node, x_spec, res, tables):
+def _activation_tables(node, project: Path) -> list:
+    act = str(node.get_attr("activation", "")).lower()
+    if act not in ("sigmoid", "tanh", "softmax"):
+        return []
+    struct = config_struct(project, node.index)
+    in_type = node.get_input_variable().type.name
+    if act != "softmax":
+        return [(node.name, act, struct, in_type)]
+    impl = str(node.get_attr("implementation", "stable")).lower()
+    if impl not in ("stable", "latency"):
+        return []
+    return [(node.name, f"exp_{impl}", struct, in_type), (node.name, "invert", struct, in_type)]
+
+
+@emulates("Activation", "Softmax", tables=_activation_tables)
+def _activation(n: Node):
+    node, res, tables = n.node, n.res, n.tables
     act = str(node.get_attr("activation")).lower()
     if act == "linear":
         return lambda x: cast(x, res)
@@ -107,45 +176,13 @@ def _activation(node, x_spec, res, tables):
             raise L.NotEmulated(f"softmax implementation '{impl}'")
         types = {k: _type(node, k) for k in ("accum_t", "inv_inp_t", "inp_norm_t")}
         t = {"exp": tables[(node.name, f"exp_{impl}")], "inv": tables[(node.name, "invert")]}
-        return L.softmax_op(impl, t, types, x_spec, res)
+        return L.softmax_op(impl, t, types, n.x_spec, res)
     raise L.NotEmulated(f"activation '{act}'")
 
 
-def _table_requests(hls_model, project: Path) -> list:
-    reqs = []
-    for node in hls_model.get_layers():
-        if node.class_name == "GRU":
-            rec, act = str(node.get_attr("recurrent_activation")), str(node.get_attr("activation"))
-            if {rec, act} <= {"sigmoid", "tanh"}:
-                in_type = node.get_input_variable().type.name
-                reqs.append(
-                    (
-                        node.name,
-                        f"recr_{rec}",
-                        named_struct(project, f"{rec}_config{node.index}_recr"),
-                        in_type,
-                    )
-                )
-                reqs.append(
-                    (node.name, f"act_{act}", named_struct(project, f"{act}_config{node.index}"), in_type)
-                )
-            continue
-        act = str(node.get_attr("activation", "")).lower()
-        if node.class_name not in ("Activation", "Softmax") or act not in ("sigmoid", "tanh", "softmax"):
-            continue
-        struct = config_struct(project, node.index)
-        in_type = node.get_input_variable().type.name
-        if act == "softmax":
-            impl = str(node.get_attr("implementation", "stable")).lower()
-            if impl in ("stable", "latency"):
-                reqs += [(node.name, f"exp_{impl}", struct, in_type), (node.name, "invert", struct, in_type)]
-        else:
-            reqs.append((node.name, act, struct, in_type))
-    return reqs
-
-
 def build_numpy_model(hls_model, project: Path | None = None) -> NumpyModel:
-    """The numpy emulation of ``hls_model`` (written to ``project``, its output folder by default).
+    """The numpy emulation of ``hls_model`` (written to ``project``, its output folder by default), from
+    the registered :data:`HANDLERS`.
 
     Raises :class:`~.layers.NotEmulated` naming the first layer it cannot reproduce exactly.
     """
@@ -153,13 +190,20 @@ def build_numpy_model(hls_model, project: Path | None = None) -> NumpyModel:
     inputs, outputs = hls_model.get_input_variables(), hls_model.get_output_variables()
     if len(inputs) != 1 or len(outputs) != 1:
         raise L.NotEmulated("models with several inputs or outputs")
-    tables = read_tables(project, _table_requests(hls_model, project))
+    layers = [node for node in hls_model.get_layers() if node.class_name != "Input"]
+    for node in layers:
+        if node.class_name not in HANDLERS:
+            raise L.NotEmulated(f"layer '{node.name}' ({node.class_name}): {node.class_name} layers")
+    requests = []
+    for node in layers:
+        tables_of = HANDLERS[node.class_name].tables
+        requests += tables_of(node, project) if tables_of else []
+    tables = read_tables(project, requests)
     ops = []
     largest = 1
-    for node in hls_model.get_layers():
+    for node in layers:
         kind = node.class_name
-        if kind == "Input":
-            continue
+        handler = HANDLERS[kind]
         if len(node.inputs) != 1:
             raise L.NotEmulated(f"layer '{node.name}' ({kind}) with {len(node.inputs)} inputs")
         out_var = node.get_output_variable()
@@ -167,34 +211,11 @@ def build_numpy_model(hls_model, project: Path | None = None) -> NumpyModel:
         try:
             x_spec = _spec(node.get_input_variable().type.precision, "input")
             res = _spec(out_var.type.precision, "result")
-            if kind == "Dense":
-                fn = _dense(node, x_spec, res)
-            elif kind in ("Conv1D", "Conv2D"):
-                fn = _conv(node, x_spec, res, 1 if kind == "Conv1D" else 2)
-            elif kind in ("Activation", "Softmax"):
-                fn = _activation(node, x_spec, res, tables)
-            elif kind in ("Pooling1D", "Pooling2D") and str(node.get_attr("pool_op")).lower() == "max":
-                fn = _max_pool(node, x_spec, res, 1 if kind == "Pooling1D" else 2)
-            elif kind in ("Reshape", "Repack", "Flatten"):
-                fn = _reshape(shape, x_spec, res)
-            elif kind in ("ZeroPadding1D", "ZeroPadding2D"):
-                fn = _zero_pad(node, x_spec, res, 1 if kind == "ZeroPadding1D" else 2)
-            elif kind == "BatchNormalization":
-                fn = _batchnorm(node, res)
-            elif kind == "GRU":
-                fn = _gru(node, x_spec, res, tables)
-            else:
-                raise L.NotEmulated(f"{kind} layers")
+            fn = handler.build(Node(node, x_spec, res, shape, tables))
         except L.NotEmulated as err:
             raise L.NotEmulated(f"layer '{node.name}' ({kind}): {err}") from None
         ops.append((node.name, node.inputs[0], node.outputs[0], _shaped(fn, shape)))
-        size = int(np.prod(shape))
-        if kind in ("Conv1D", "Conv2D"):
-            size *= int(np.prod(node.get_weights("weight").data.shape)) // int(shape[-1])  # im2col patches
-        elif kind in ("GRU", "LSTM"):  # products of every step: (inputs + state) x 3 gates x state
-            in_shape = node.get_input_variable().shape
-            size = int(in_shape[0]) * int(node.get_weights("recurrent_weight").data.size) * 2
-        largest = max(largest, size)
+        largest = max(largest, handler.values(node, shape) if handler.values else int(np.prod(shape)))
     return NumpyModel(
         input_spec=_spec(inputs[0].type.precision, "the input"),
         input_var=hls_model.inputs[0],
@@ -225,37 +246,63 @@ def _cast_to(x_spec, res):
     return (lambda x: x) if L.same_grid(x_spec, res) else (lambda x: cast(x, res))
 
 
-def _max_pool(node, x_spec, res, nd):
-    pool, stride, pads = _window(node, "pool", nd)
+@emulates("Pooling1D", "Pooling2D")
+def _max_pool(n: Node):
+    if str(n.node.get_attr("pool_op")).lower() != "max":
+        raise L.NotEmulated(f"{n.node.get_attr('pool_op')} pooling")
+    pool, stride, pads = _window(n.node, "pool", 1 if n.node.class_name == "Pooling1D" else 2)
     if any(pads):
         raise L.NotEmulated("padded pooling")
-    to_res = _cast_to(x_spec, res)
+    to_res = _cast_to(n.x_spec, n.res)
     return lambda x: to_res(L.max_pool(x, pool, stride))
 
 
-def _reshape(shape, x_spec, res):
-    to_res = _cast_to(x_spec, res)
+@emulates("Reshape", "Repack", "Flatten")
+def _reshape(n: Node):
+    to_res, shape = _cast_to(n.x_spec, n.res), n.shape
     return lambda x: to_res(x.reshape(len(x), *shape))
 
 
-def _zero_pad(node, x_spec, res, nd):
+@emulates("ZeroPadding1D", "ZeroPadding2D")
+def _zero_pad(n: Node):
+    nd = 1 if n.node.class_name == "ZeroPadding1D" else 2
     names = ("left", "right") if nd == 1 else ("top", "bottom", "left", "right")
-    p = [int(node.get_attr(f"pad_{s}") or 0) for s in names]
+    p = [int(n.node.get_attr(f"pad_{s}") or 0) for s in names]
     width = [(0, 0)] + [(p[2 * i], p[2 * i + 1]) for i in range(nd)] + [(0, 0)]
-    to_res = _cast_to(x_spec, res)
+    to_res = _cast_to(n.x_spec, n.res)
     return lambda x: to_res(np.pad(x, width))
 
 
-def _batchnorm(node, res):
-    scale, _ = _weights(node, "scale")
-    bias, _ = _weights(node, "bias")
+@emulates("BatchNormalization")
+def _batchnorm(n: Node):
+    scale, _ = _weights(n.node, "scale")
+    bias, _ = _weights(n.node, "bias")
+    res = n.res
     return lambda x: cast(x * scale.ravel() + bias.ravel(), res)
 
 
-def _gru(node, x_spec, res, tables):
+def _gru_tables(node, project: Path) -> list:
+    rec, act = str(node.get_attr("recurrent_activation")), str(node.get_attr("activation"))
+    if not {rec, act} <= {"sigmoid", "tanh"}:
+        return []
+    in_type = node.get_input_variable().type.name
+    return [
+        (node.name, f"recr_{rec}", named_struct(project, f"{rec}_config{node.index}_recr"), in_type),
+        (node.name, f"act_{act}", named_struct(project, f"{act}_config{node.index}"), in_type),
+    ]
+
+
+def _gru_values(node, shape: tuple[int, ...]) -> int:
+    """The products of every step at once: (inputs + state) x 3 gates x state."""
+    return int(node.get_input_variable().shape[0]) * int(node.get_weights("recurrent_weight").data.size) * 2
+
+
+@emulates("GRU", tables=_gru_tables, values=_gru_values)
+def _gru(n: Node):
     """``nnet::gru_stack`` (Keras gate order z, r, h; reset after): per time step two dense layers into the
     accumulator type, the sigmoid and tanh tables of the layer's own configs, and the state update
     ``(res_T)(h~ * (1 - z) + h * z)`` computed exactly (the widths are checked to fit float64)."""
+    node, x_spec, res, tables = n.node, n.x_spec, n.res, n.tables
     if node.get_attr("pytorch", False) or node.get_attr("direction", "forward") != "forward":
         raise L.NotEmulated("PyTorch-ordered or backward GRUs")
     if node.get_attr("apply_reset_gate", "after") != "after":

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..quantize import FixedSpec, parse_fixed
-from .exact_types import exact_precisions, set_types
+from .exact_types import exact_precisions, keep_quantizer_modes, set_types
 from .recurrent import recurrent_layers, recurrent_precisions, state_type
 
 __all__ = ["check_precision", "logits_layer", "make_hls_config", "precision_layers", "softmax_precisions"]
@@ -103,6 +103,9 @@ def make_hls_config(model, cfg, *, softmax_spread: float | None = None) -> dict[
     layers.setdefault(input_name, {}).setdefault("Precision", {})["result"] = (
         cfg.quantization.input_type.hls()
     )
+
+    for name, kv in keep_quantizer_modes(model, layers).items():
+        set_types(layers[name], kv)
 
     for layer in recurrent_layers(model):
         recurrent_precisions(layers[layer.name], hls.recurrent, state_type(layer))

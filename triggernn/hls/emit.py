@@ -140,6 +140,19 @@ def _replace_in_text_files(root: Path, old: str, new: str) -> None:
                 p.write_text(text.replace(old, new))
 
 
+def _warn_changed_reuse(hls_model, asked: int) -> None:
+    """hls4ml moves a reuse factor that does not divide a layer's multiplications to a valid one and says so
+    only at DEBUG: what the user asked for changed, so say it at WARNING."""
+    for node in hls_model.get_layers():
+        used = node.get_attr("reuse_factor")
+        if "weight" in node.weights and used is not None and int(used) != asked:
+            log.warning(
+                "layer '%s': hls4ml uses reuse factor %d, not the %d asked for (it must divide the layer's "
+                "multiplications); set hls.reuse_factor to %d to silence this",
+                node.name, int(used), asked, int(used),
+            )  # fmt: skip
+
+
 def _write_config_yml(proj: Path, config: dict, tb: dict, final: Path) -> None:
     """hls4ml_config.yml as hls4ml writes it, naming the final paths. Written here rather than patched as text:
     YAML escapes a non-ASCII path (``ü`` as ``\\xFC``, folded lines), which a text replacement would miss."""
@@ -239,6 +252,7 @@ def emit(
                     + captured.getvalue()[-3000:]
                 ) from err
         log.debug("hls4ml: %s", captured.getvalue())
+        _warn_changed_reuse(hls_model, h.reuse_factor)
         if tb_inputs is not None:
             write_tb_data(proj, tb_inputs, tb_outputs)
         project = HLSProject(path=final, hls_model=hls_model, hls_config=hc, logits_layer=logits_layer(model),

@@ -10,6 +10,8 @@ exactly (measured on public QKeras models: 0% bit-exact, hundreds of LSB off):
   operands), so the sum and the result get ``fixed<16,6>``.
 - **Dense/Conv layers with binary weights** (``XnorPrecisionType``, a product ``+-x``): the same.
 - **ApplyAlpha nodes** (a quantizer's ``alpha`` as a power-of-two scale after the layer): their result.
+- **Activation quantizers without a fractional bit** typed ``int<W>``, which neither rounds nor saturates
+  (:func:`keep_quantizer_modes`; set before the others, since it changes what feeds later nodes).
 - **Activation nodes split out of a layer** (``QConv2D(..., activation="relu")`` becomes ``conv`` +
   ``conv_relu``): the new node has no quantizer, and hls4ml gives its result the default type.
 
@@ -33,7 +35,7 @@ import numpy as np
 
 from ..quantize import FixedSpec
 
-__all__ = ["default_typed_nodes", "exact_precisions", "set_types"]
+__all__ = ["default_typed_nodes", "exact_precisions", "keep_quantizer_modes", "set_types"]
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +158,35 @@ def _convert(model, hc: dict[str, Any], backend: str, io_type: str):
         return hls4ml.converters.convert_from_keras_model(
             model, hls_config=hc, output_dir=tmp, backend=backend, io_type=io_type
         )
+
+
+#: QKeras quantizers whose hls4ml type rounds (RND_CONV) and saturates (SAT), as the quantizer does.
+_ROUNDING_QUANTIZERS = ("quantized_bits", "quantized_relu", "quantized_tanh", "quantized_sigmoid")
+
+
+def keep_quantizer_modes(model, layer_configs: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """Result types of activation quantizers with no fractional bit, made to round and saturate again.
+
+    hls4ml types a quantizer's output ``fixed<W, I, RND_CONV, SAT>``, but one with no fractional bit
+    (``quantized_relu(3, 2, negative_slope=...)``, ``quantized_bits(4, 3)``) becomes ``int<W>``, which
+    truncates and wraps: measured, 0.8 -> 0 where QKeras rounds to 1, and no clipping at the top. Returns
+    ``{node: {"result": "fixed<W,W,RND_CONV,SAT>"}}`` (``ufixed`` for unsigned) for those nodes.
+    """
+    import re
+
+    found: dict[str, dict[str, str]] = {}
+    for layer in model.layers:
+        quantizer = getattr(layer, "activation", None)
+        kind = quantizer.__class__.__name__
+        if kind not in _ROUNDING_QUANTIZERS:
+            continue
+        node = layer.name if layer.__class__.__name__ == "QActivation" else f"{layer.name}_{kind}"
+        result = str(layer_configs.get(node, {}).get("Precision", {}).get("result", ""))
+        match = re.fullmatch(r"(u?)int<(\d+)>", result.strip())
+        if match:
+            width = int(match.group(2))
+            found[node] = {"result": f"{match.group(1)}fixed<{width},{width},RND_CONV,SAT>"}
+    return found
 
 
 def set_types(layer_cfg: dict[str, Any], types: dict[str, str]) -> None:

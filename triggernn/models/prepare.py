@@ -13,6 +13,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..compat import qkeras_custom_objects
 from ..errors import ModelError
@@ -41,7 +42,7 @@ _KERAS_ACTIVATIONS = ("relu", "softmax", "sigmoid", "tanh", "elu", "selu", "soft
 
 @dataclass
 class PreparedModel:
-    model: object
+    model: Any
     removed: list[str] = field(default_factory=list)
     """Layers removed as inactive at inference, as 'name (Kind)'."""
     split: list[str] = field(default_factory=list)

@@ -156,7 +156,7 @@ def run_gan_reference(
     ``<out>/report.md``, ``metrics.json`` and ``features.png`` (real vs GAN vs FPGA, per feature). ``cfg``: a
     :class:`~triggernn.reference.config.GANRunConfig` (default: its defaults)."""
     from ..calibrate import calibrate
-    from ..compiler import _precision_for
+    from ..compiler import _hls4ml_layers, _precision_for
     from ..config import load_config
     from ..data import load_jets
     from ..hls import emit
@@ -186,7 +186,7 @@ def run_gan_reference(
         "name": "gan_generator",
         "quantization": {"input": str(calibration.input_type)},
         "hls": {"io_type": "io_parallel", "strategy": "Latency", "tb_events": 100,
-                "precision": _precision_for(kmodel, calibration, "Vitis")},
+                "precision": _precision_for(_hls4ml_layers(kmodel, "Vitis"), calibration, {})},
     })  # fmt: skip
     grid_inputs = to_fixed_grid(inputs, calibration.input_type)
     keras_out = kmodel.predict(grid_inputs, batch_size=4096, verbose=0)
