@@ -39,6 +39,7 @@ fashion-mnist:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: lint browser  ## install, lint, then the test suite (slow tests excluded; `make test PYTEST_ARGS="-m ''"` for all)
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)

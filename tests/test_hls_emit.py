@@ -159,3 +159,21 @@ def test_predict_refuses_bad_inputs_after_emit(small_cfg, tmp_path):
         project.predict(np.zeros((2, 17), np.float32))
     one = project.predict(grid_inputs(1)[0])  # a single event without the batch axis is fine
     assert one.outputs.shape == (1, 5)
+
+
+def test_project_under_a_non_ascii_path_reopens(small_cfg, tmp_path):
+    """hls4ml_config.yml names the final folder even where YAML escapes its characters (ü as \\xFC), so the
+    project on disk re-opens and C-simulates as emitted."""
+    import yaml
+
+    from triggernn.hls.link import link_project
+
+    model = make_qkeras_dense(small_cfg)
+    X = grid_inputs(20)
+    final = tmp_path / "Müller résumé" / "prj"
+    project = emit(model, small_cfg, final, tb_inputs=X, csim_inputs=X)
+    text = (final / "hls4ml_config.yml").read_text(encoding="utf-8")
+    assert yaml.safe_load(text.replace("!keras_model", ""))["OutputDir"] == str(final)
+    assert ".partial-" not in text  # no staging path left anywhere
+    assert ".tb-" not in text
+    np.testing.assert_array_equal(link_project(final).predict(X).outputs, project.csim.outputs)

@@ -20,6 +20,7 @@ from .config import RunConfig
 from .errors import ModelError
 from .hls.link import link_project
 from .models import load_model
+from .outputs import MARKER, check_output_dir
 from .pipeline import prepare_data, verify_model, write_run_report
 from .verify import VerificationResult
 
@@ -47,7 +48,10 @@ def verify_saved(
     model = Path(model) if model is not None else run_dir / "qkeras_model.h5"
     if float_model is None and (run_dir / "float_model.h5").is_file():
         float_model = run_dir / "float_model.h5"
-    out = Path(out_dir) if out_dir is not None else run_dir / "verify"
+    out = check_output_dir(
+        Path(out_dir) if out_dir is not None else run_dir / "verify", what="verification folder",
+        inputs=(model, float_model, project),
+    )  # fmt: skip
 
     ds, X = prepare_data(cfg)
     qmodel = load_model(model)
@@ -62,6 +66,8 @@ def verify_saved(
     linked = link_project(project) if project is not None else None  # fail early, before the fresh build
 
     timings: dict[str, float] = {}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("written by triggernn verify\n")
     fresh, verification, keras = verify_model(
         cfg, qmodel, ds, X, float_model=fmodel, project_dir=out / "hls_project", timings=timings
     )

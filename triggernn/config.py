@@ -51,6 +51,12 @@ class _Strict(BaseModel):
                     )
         return data
 
+    def _changed(self, keys) -> list[str]:
+        """Which of ``keys`` were given and differ from their default (a dumped and re-validated config
+        carries every key, at its default where it does not apply)."""
+        fields = type(self).model_fields
+        return sorted(k for k in keys if k in self.model_fields_set and getattr(self, k) != fields[k].default)
+
     def with_fields(self, **fields: Any):
         """A copy with some top-level fields replaced, validated again like the file it came from (never
         ``model_copy(update=...)``, which skips validation); ``None`` values are left out."""
@@ -158,13 +164,7 @@ class DataConfig(_Strict):
             "sequence_length": self.representation == "sequences",
             "sequence_features": self.representation == "sequences",
         }
-        wrong = sorted(
-            k
-            for k, ok in applies.items()
-            if not ok
-            and k in self.model_fields_set
-            and getattr(self, k) != type(self).model_fields[k].default
-        )
+        wrong = self._changed(k for k, ok in applies.items() if not ok)
         if wrong:
             raise ValueError(
                 f"{', '.join(wrong)} not read for source '{self.source}' with representation "
@@ -229,12 +229,7 @@ class ModelConfig(_Strict):
                 known = sorted(set(FAMILY_FIELDS) | set(_REGISTRY))
                 raise ValueError(f"unknown model family '{self.family}': choose one of {', '.join(known)}")
             return self
-        # set to something other than its default (a dumped and re-validated config carries every key)
-        unused = sorted(
-            k
-            for k in self.model_fields_set - allowed - {"family"}
-            if getattr(self, k) != type(self).model_fields[k].default
-        )
+        unused = self._changed(set(type(self).model_fields) - allowed - {"family"})
         if unused:
             raise ValueError(
                 f"{', '.join(unused)} {'does' if len(unused) == 1 else 'do'} not apply to family '{self.family}' "

@@ -320,22 +320,22 @@ def _gru(n: Node):
     W, U = (W.T, U.T) if transposed else (W, U)
     b, _ = _weights(node, "bias")
     br, _ = _weights(node, "recurrent_bias")
-    n = U.shape[0]
-    dense_x = L.dense_op(W.reshape(-1, 3 * n), b.ravel(), x_spec, w_spec, acc, acc)
-    dense_h = L.dense_op(U.reshape(n, 3 * n), br.ravel(), res, u_spec, acc, acc)
+    units = U.shape[0]
+    dense_x = L.dense_op(W.reshape(-1, 3 * units), b.ravel(), x_spec, w_spec, acc, acc)
+    dense_h = L.dense_op(U.reshape(units, 3 * units), br.ravel(), res, u_spec, acc, acc)
     sigma = L.table_activation(rec, tables[(node.name, f"recr_{rec}")], acc)
     phi = L.table_activation(act, tables[(node.name, f"act_{act}")], acc)
     sequences = bool(node.get_attr("return_sequences"))
 
     def f(x):
-        h = np.zeros((len(x), n))
+        h = np.zeros((len(x), units))
         steps = []
         x_all = dense_x(x)  # the input products of every step at once: (B, T, 3n)
         for t in range(x.shape[1]):
             xs, hs = x_all[:, t], dense_h(h)
-            zr = sigma(cast(xs[:, : 2 * n] + hs[:, : 2 * n], acc))
-            z, r = zr[:, :n], zr[:, n:]
-            h_tilde = phi(cast(xs[:, 2 * n :] + cast(r * hs[:, 2 * n :], acc), acc))
+            zr = sigma(cast(xs[:, : 2 * units] + hs[:, : 2 * units], acc))
+            z, r = zr[:, :units], zr[:, units:]
+            h_tilde = phi(cast(xs[:, 2 * units :] + cast(r * hs[:, 2 * units :], acc), acc))
             h = cast(h_tilde * (1 - z) + h * z, res)
             steps.append(h)
         return np.stack(steps, axis=1) if sequences else h

@@ -69,9 +69,16 @@ def link_library(hls_model, library: str) -> None:
 
 
 _PO2_PRODUCT = (
-    "using r_T = ap_fixed<2 * (decltype(w_T::weight)::width + x_T::width), "
+    "template <class x_T, class w_T> class weight_exponential : public Product {\n"
+    "  public:\n"
+    "    using r_T = ap_fixed<2 * (decltype(w_T::weight)::width + x_T::width), "
     "(decltype(w_T::weight)::width + x_T::width)>;"
 )
+#: integer bits of an input type, ap_int/ap_uint included (they have no ``iwidth``)
+_IWIDTH = """template <class T> struct triggernn_iwidth { static const int value = T::iwidth; };
+template <int W> struct triggernn_iwidth<ap_int<W>> { static const int value = W; };
+template <int W> struct triggernn_iwidth<ap_uint<W>> { static const int value = W; };
+"""
 
 
 def _largest_shift(hls_model) -> int:
@@ -104,7 +111,8 @@ def patch_firmware(hls_model) -> None:
             "not the one triggernn was verified with"
         )
     exact = (
-        f"using r_T = ap_fixed<x_T::width + 2 * {shift} + 1, x_T::iwidth + {shift} + 1>;"
+        _IWIDTH + "template <class x_T, class w_T> class weight_exponential : public Product {\n  public:\n"
+        f"    using r_T = ap_fixed<x_T::width + 2 * {shift} + 1, triggernn_iwidth<x_T>::value + {shift} + 1>;"
         f"  // triggernn: every shift by up to 2^+-{shift} exact (triggernn/hls/adapter.py)"
     )
     header.write_text(text.replace(_PO2_PRODUCT, exact))

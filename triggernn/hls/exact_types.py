@@ -88,32 +88,20 @@ def _with_bias(node, frac: int, integer: int) -> tuple[int, int]:
     return frac, integer
 
 
-def _weighted_sum(node, x: FixedSpec) -> FixedSpec | None:
-    """The exact type of ``sum(x * w) + b`` for power-of-two or binary weights ``w``."""
-    weights = node.weights.get("weight")
-    if weights is None:
+def _exact_sum(node, x: FixedSpec, key: str) -> FixedSpec | None:
+    """The exact type of ``sum(x * w) + b`` over the node's ``key`` weights ``w`` (power-of-two or binary):
+    ``"weight"`` of a Dense/Conv (a sum over the fan-in), ``"scale"`` of an ApplyAlpha (one term: what
+    QKeras' ``alpha`` becomes)."""
+    var = node.weights.get(key)
+    if var is None:
         return None
-    bits = _product_bits(weights.data, weights.type.precision, x)
+    bits = _product_bits(var.data, var.type.precision, x)
     if bits is None:
         return None
-    w = np.asarray(weights.data)
-    fan_in = int(np.prod(w.shape[:-1])) if w.ndim > 1 else int(w.size)
+    w = np.asarray(var.data)
+    terms = (int(np.prod(w.shape[:-1])) if w.ndim > 1 else int(w.size)) if key == "weight" else 1
     frac, integer = _with_bias(node, *bits)
-    integer += math.ceil(math.log2(fan_in + 1))
-    return FixedSpec(integer + max(frac, 0), integer)
-
-
-def _scaled(node, x: FixedSpec) -> FixedSpec | None:
-    """The exact type of ``x * s + b`` for a power-of-two scale ``s`` (hls4ml's ApplyAlpha, a batch norm
-    with po2 scale): the node QKeras' ``alpha`` becomes."""
-    scale = node.weights.get("scale")
-    if scale is None:
-        return None
-    bits = _product_bits(scale.data, scale.type.precision, x)
-    if bits is None:
-        return None
-    frac, integer = _with_bias(node, *bits)
-    integer += 1  # the sum of the scaled value and the bias
+    integer += math.ceil(math.log2(terms + 1))  # the terms and the bias
     return FixedSpec(integer + max(frac, 0), integer)
 
 
@@ -126,13 +114,13 @@ def _proposals(hls_model, layer_configs: dict[str, dict[str, Any]]) -> dict[str,
         if x is None:
             continue
         if node.class_name in _WEIGHTED and _is_auto(conf, "accum"):
-            acc = _weighted_sum(node, x)
+            acc = _exact_sum(node, x, "weight")
             if acc is not None:
                 found[node.name] = {"accum": acc.hls()}
                 if _is_auto(conf, "result"):
                     found[node.name]["result"] = acc.hls()
         elif node.class_name in _SCALED and _is_auto(conf, "result"):
-            res = _scaled(node, x)
+            res = _exact_sum(node, x, "scale")
             if res is not None:
                 found[node.name] = {"result": res.hls()}
         elif node.class_name == "Activation" and _is_auto(conf, "result"):
@@ -180,12 +168,22 @@ def keep_quantizer_modes(model, layer_configs: dict[str, dict[str, Any]]) -> dic
         kind = quantizer.__class__.__name__
         if kind not in _ROUNDING_QUANTIZERS:
             continue
-        node = layer.name if layer.__class__.__name__ == "QActivation" else f"{layer.name}_{kind}"
+        standalone = layer.__class__.__name__ == "QActivation"
+        node = layer.name if standalone else f"{layer.name}_{kind}"
         result = str(layer_configs.get(node, {}).get("Precision", {}).get("result", ""))
         match = re.fullmatch(r"(u?)int<(\d+)>", result.strip())
         if match:
             width = int(match.group(2))
-            found[node] = {"result": f"{match.group(1)}fixed<{width},{width},RND_CONV,SAT>"}
+            result = f"{match.group(1)}fixed<{width},{width},RND_CONV,SAT>"
+            found[node] = {"result": result}
+        if kind == "quantized_bits" and result:
+            # hls4ml makes this quantizer a 'linear' activation and merges it into a parent whose type it
+            # infers, without the quantizer (MergeLinearActivation keeps only a node's 'quantizer' attribute):
+            # the rounding and clipping vanish. Typed explicitly, the parent computes the quantizer's cast.
+            inbound = layer._inbound_nodes[0].inbound_layers if standalone else layer
+            parent = inbound if not isinstance(inbound, list) else inbound[0]
+            if _is_auto(layer_configs.get(parent.name, {}), "result") and parent.name in layer_configs:
+                found[parent.name] = {"result": result}
     return found
 
 
