@@ -177,3 +177,18 @@ def test_project_under_a_non_ascii_path_reopens(small_cfg, tmp_path):
     assert ".partial-" not in text  # no staging path left anywhere
     assert ".tb-" not in text
     np.testing.assert_array_equal(link_project(final).predict(X).outputs, project.csim.outputs)
+
+
+def test_quantizers_hls4ml_converts_wrongly_are_refused(small_cfg, tmp_path):
+    """quantized_relu(use_sigmoid=1) is a sigmoid-shaped curve QKeras computes and hls4ml converts as a
+    plain ReLU: refused, naming the layer and the fix, before anything is written."""
+    from triggernn.compat import import_qkeras
+
+    qk = import_qkeras()
+    inp = tf.keras.Input((8,), name="x")
+    x = qk.QDense(4, kernel_quantizer=qk.quantized_bits(6, 0, alpha=1), name="d")(inp)
+    model = tf.keras.Model(inp, qk.QActivation(qk.quantized_relu(6, 2, use_sigmoid=1), name="r")(x))
+    cfg = small_cfg.with_overrides(model={"softmax": False})
+    with pytest.raises(HLSError, match=r"layer 'r' has quantized_relu.*use_sigmoid=0"):
+        emit(model, cfg, tmp_path / "prj")
+    assert not list(tmp_path.iterdir())

@@ -119,6 +119,12 @@ def check_supported(model) -> None:
             )
         if layer.name == "input":
             raise HLSError("a layer is named 'input', a name hls4ml reserves: rename it (e.g. 'features')")
+        act = getattr(layer, "activation", None)
+        if act.__class__.__name__ == "quantized_relu" and getattr(act, "use_sigmoid", False):
+            raise HLSError(
+                f"layer '{layer.name}' has quantized_relu(..., use_sigmoid=1), a sigmoid-shaped approximation that "
+                "hls4ml 1.3.0 converts as a plain ReLU (measured: 36% of events bit-exact): use use_sigmoid=0"
+            )
     check_recurrent(model)
 
 
