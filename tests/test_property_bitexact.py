@@ -117,7 +117,7 @@ def test_float32_limit_is_flagged():
     logits = np.eye(4)[y] + 0.25
     off = logits + np.where(np.arange(8) < 2, 2.0**-10, 0.0)[:, None]
     kwargs = dict(float_out=None, qkeras_out=logits, csim_out=logits, compared_layer="fc0",
-                  compared_lsb=2.0**-10, compared_type="ap_fixed<37,12>", thresholds=VerifyConfig())  # fmt: skip
+                  compared_lsb=2.0**-10, compared_type="ap_fixed<37,12>", thresholds=VerifyConfig(min_events=1))  # fmt: skip
     v = verify_outputs(
         y, list("abcd"), qkeras_logits=logits, csim_logits=off, float32_limits=problems, **kwargs
     )
