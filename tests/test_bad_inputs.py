@@ -73,6 +73,9 @@ def user_files(tmp_path_factory):
         "prec_key.yaml": "fc1: {rezult: 'ap_fixed<16,6>'}\n",
         "prec_layer.yaml": "fc9: {result: 'ap_fixed<16,6>'}\n",
         "prec_type.yaml": "fc1: {result: 'ap_fixed<16>'}\n",
+        "hls_strategy.yaml": "strategy: Fast\n",
+        "hls_run.yaml": "name: x\nhls:\n  reuse_factor: 0\n",
+        "hls_list.yaml": "- io_parallel\n",
     }
     for name, text in configs.items():
         (d / name).write_text(text)
@@ -121,6 +124,10 @@ CASES = [
     ([*COMPILE, "--precision", "prec_layer.yaml"], "names layer 'fc9'"),
     ([*COMPILE, "--precision", "prec_type.yaml"], "fc1"),
     ([*COMPILE, "--precision", "nowhere.yaml"], "does not exist"),
+    ([*COMPILE, "--hls", "hls_strategy.yaml"], "strategy"),
+    ([*COMPILE, "--hls", "hls_run.yaml"], "reuse_factor"),
+    ([*COMPILE, "--hls", "hls_list.yaml"], "expected a mapping of hls settings"),
+    ([*COMPILE, "--hls", "unknown.yaml"], "unknown key 'clock'"),
     # configs
     (["run", "binary.yaml"], "not a text file"),
     (["check", "binary.yaml"], "not a text file"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -162,6 +163,24 @@ def test_cli_compiles_a_saved_model(float_tagger, jets, tmp_path, capsys):
     assert "hls4ml default argmax agreement" in out
     assert "width 18 bits" in out
     assert (tmp_path / "prj" / "firmware" / "myproject.cpp").is_file()
+
+
+def test_cli_compile_takes_a_run_configs_hls_section(float_tagger, jets, tmp_path, capsys, caplog):
+    """``--hls`` reads the same typed HLSConfig as a run config; a reuse factor hls4ml changes is warned."""
+    from triggernn.cli import main
+
+    float_tagger.save(tmp_path / "tagger.h5")
+    np.savez(tmp_path / "calib.npz", X=jets.X_test[:400], y=jets.y_test[:400])
+    (tmp_path / "run.yaml").write_text("name: mine\nhls:\n  strategy: Resource\n  reuse_factor: 7\n")
+    with caplog.at_level("WARNING", logger="triggernn"):
+        code = main(["compile", str(tmp_path / "tagger.h5"), "--data", str(tmp_path / "calib.npz"), "--width", "18",
+                     "--no-default", "--hls", str(tmp_path / "run.yaml"), "--out", str(tmp_path / "prj"),
+                     "--runs", str(tmp_path / "runs")])  # fmt: skip
+    assert code == 0, capsys.readouterr().out
+    written = (tmp_path / "prj" / "hls4ml_config.yml").read_text()  # (custom tags: read as text)
+    assert re.search(r"^    Strategy: Resource$", written, re.M), written[:2000]
+    changed = [r.getMessage() for r in caplog.records if "not the 7 asked for" in r.getMessage()]
+    assert changed, "hls4ml's change of the reuse factor was not warned"
 
 
 @pytest.mark.parametrize(

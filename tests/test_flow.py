@@ -63,7 +63,7 @@ def test_jet_flow_scores_top_jets_as_anomalous(tmp_path):
     assert meta["metrics"]["auc"]["t"] == metrics["auc"]["t"]
 
 
-def test_shipped_reference_and_its_fpga_student(tmp_path):
+def test_shipped_reference_and_its_fpga_student(tmp_path, capsys):
     """`triggernn run <a flow config>`: the shipped flow loads on the CPU and reproduces its recorded metrics;
     its student compiles, is bit-exact in C-sim and keeps most of the flow's power on top jets."""
     import json
@@ -78,6 +78,7 @@ def test_shipped_reference_and_its_fpga_student(tmp_path):
     cfg.write_text("reference: flow\nname: myflow\nstudent_epochs: 15\n")
     runs, hls = tmp_path / "runs", tmp_path / "hls"
     assert main(["run", str(cfg), "--runs", str(runs), "--projects", str(hls), "-q"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("== myflow: PASS")
     res = json.loads((runs / "myflow" / "metrics.json").read_text())
     assert res["flow"]["source"].startswith("shipped reference")
     for name, auc in recorded["metrics"]["auc"].items():

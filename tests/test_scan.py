@@ -35,13 +35,18 @@ def test_scan_runs_records_failures_and_resumes(tmp_path):
     corrupt.write_bytes(b"root" + bytes(range(256)) * 8)  # not a ROOT file
     grid = {"bits": [4, 8], "data.source": ["embedded", str(corrupt)]}
     first = run_scan(_scan_file(tmp_path, grid), out=tmp_path / "out", workers=2, progress=False)
-    records = {r["key"]: r for r in first["records"]}
-    assert len(first["ran"]) == 4
+    records = {r["key"]: r for r in first.records}
+    assert len(first.ran) == 4
     ok = [r for r in records.values() if r["status"] == "ok"]
     failed = [r for r in records.values() if r["status"] == "failed"]
     assert len(ok) == 2
     assert len(failed) == 2
     assert all("corrupt.root" in r["error"] for r in failed)  # the error names the bad file
+    assert not first.passed  # two points failed: the scan's verdict says so (the CLI exits 1)
+    lines = first.summary()
+    assert lines[0] == "4 points run, 0 already done, 2 failed"
+    assert sum(line.startswith("FAILED") for line in lines) == 2
+    assert sum(line.rstrip().endswith("PASS") for line in lines) == 2
     for r in ok:  # each good point went through the whole pipeline and its verification
         assert r["passed"] is True
         assert r["bit_exact"] == 1.0
@@ -57,11 +62,11 @@ def test_scan_runs_records_failures_and_resumes(tmp_path):
     # resume with a grown grid: only the new points run; finished and failed ones are kept as they are
     grid["bits"].append(6)
     second = run_scan(_scan_file(tmp_path, grid), out=tmp_path / "out", workers=2, progress=False)
-    assert len(second["ran"]) == 2
-    assert sorted(second["skipped"]) == sorted(records)
+    assert len(second.ran) == 2
+    assert sorted(second.skipped) == sorted(records)
     for name, stamp in stamps.items():
         assert (tmp_path / "out" / "points" / name).stat().st_mtime_ns == stamp
-    assert len(second["records"]) == 6
+    assert len(second.records) == 6
     assert not list((tmp_path / "out" / "points").glob("*.partial"))
 
 

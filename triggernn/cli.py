@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .errors import TriggerNNError
+from .errors import ConfigError, TriggerNNError
 
 __all__ = ["main"]
 
@@ -143,6 +143,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
         weights=args.weights,
         out=args.out,
         run_root=args.runs,
+        hls=_hls_section(args.hls),
         io_type=args.io_type,
         strategy=args.strategy,
         reuse_factor=args.reuse_factor,
@@ -153,6 +154,22 @@ def _cmd_compile(args: argparse.Namespace) -> int:
         task=args.task,
     )
     return _verdict(r)
+
+
+def _hls_section(path: Path | None) -> dict | None:
+    """The ``hls`` mapping of ``--hls FILE``: the file itself, or the ``hls`` section of a run config."""
+    from .config import read_yaml
+
+    if path is None:
+        return None
+    tree = read_yaml(path)
+    if not isinstance(tree, dict):
+        raise ConfigError(
+            f"{path}: expected a mapping of hls settings (io_type, strategy, ...), got {tree!r:.60}"
+        )
+    if "hls" in tree or {"name", "model", "data", "train", "quantization"} & set(tree):  # a run config
+        return tree.get("hls") or {}
+    return tree
 
 
 def _name_from(model: Path) -> str:
@@ -173,21 +190,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
     res = run_scan(args.config, out=args.out, scheduler=args.scheduler, workers=args.workers,
                    retry_failed=args.retry_failed)  # fmt: skip
-    ok = sorted((r for r in res["records"] if r["status"] == "ok"), key=lambda r: r["est_bops"])
-    failed = [r for r in res["records"] if r["status"] != "ok"]
-    grid = [k for k in (res["records"][0] if res["records"] else {}) if k.startswith("p:")]
-    print(f"{len(res['ran'])} points run, {len(res['skipped'])} already done, {len(failed)} failed")
-    print(
-        " ".join(f"{k[2:]:>16}" for k in grid)
-        + f" {'BOPs (est.)':>12} {'mults':>7} {'C-sim acc':>9} {'exact':>7}"
-    )
-    for r in ok:
-        print(" ".join(f"{r[k]!s:>16}" for k in grid)
-              + f" {r['est_bops']:>12,} {r['est_multipliers']:>7,} {r['accuracy_csim']:>9.4f} {r['bit_exact']:>7.2%}")  # fmt: skip
-    for r in failed:
-        print("FAILED " + ", ".join(f"{k[2:]}={r[k]}" for k in grid) + f": {r['error'][:200]}")
-    print(f"table {res['table']}\nplot  {res['plot']}")
-    return 0
+    print("\n".join(res.summary()))
+    return 0 if res.passed else 1
 
 
 def _cmd_reference(args: argparse.Namespace) -> int:
@@ -205,10 +209,8 @@ def _reference_report(cfg, out: Path, projects, quiet: bool) -> int:
     from .reference.run import run_reference
 
     res = run_reference(cfg, out, projects, progress=not quiet)
-    print((Path(out) / "report.md").read_text())
-    if cfg.reference == "gan":
-        return 0 if res["fpga_generator"]["max_abs_diff_vs_keras"] < 0.01 else 1
-    return 0 if res["student"]["bit_exact"] == 1.0 else 1
+    print("\n".join(res.summary()))
+    return 0 if res.passed else 1
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
@@ -229,6 +231,18 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     for name, real, est in rows:
         print(f"{name:<18} {real if real is not None else '-':>12} {est if est is not None else '-':>24}")
     return 0
+
+
+def _cmd_rtl(args: argparse.Namespace) -> int:
+    from .compiler import load_calibration_data
+    from .rtl import rtl
+
+    X = load_calibration_data(args.data)[0] if args.data is not None else None
+    res = rtl(args.project, X, clock_period=args.clock_period, latency_cutoff=args.latency_cutoff,
+              simulate=not args.no_sim, synthesize=not args.no_synth, synth_timeout_s=args.synth_timeout,
+              force=args.force)  # fmt: skip
+    print("\n".join(res.summary()))
+    return 0 if res.passed or args.no_sim else 1
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -259,6 +273,19 @@ def _int_at_least(low: int):
 
     parse.__name__ = f"integer >= {low}"
     return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be a positive number")
+    return value
+
+
+_positive_float.__name__ = "positive number"
 
 
 def _fraction(text: str) -> float:
@@ -368,10 +395,19 @@ def _parser() -> argparse.ArgumentParser:
     cp.add_argument("--name", default=None, help="project/report name (default: the model file's stem)")
     cp.add_argument("--out", type=Path, default=None, help="project folder (default hls_projects/<name>)")
     cp.add_argument("--runs", default="runs", help="where the report goes (runs/<name>/)")
-    cp.add_argument("--io-type", default="io_parallel", choices=["io_parallel", "io_stream"])
-    cp.add_argument("--strategy", default="Latency", choices=["Latency", "Resource"])
-    cp.add_argument("--reuse-factor", type=_POSITIVE, default=1)
-    cp.add_argument("--backend", default="Vitis", choices=["Vitis", "Vivado"])
+    cp.add_argument(
+        "--hls",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="HLS settings: a YAML of a run config's hls section, or a run config (its hls section is used)",
+    )
+    cp.add_argument(
+        "--io-type", default=None, choices=["io_parallel", "io_stream"], help="default io_parallel"
+    )
+    cp.add_argument("--strategy", default=None, choices=["Latency", "Resource"], help="default Latency")
+    cp.add_argument("--reuse-factor", type=_POSITIVE, default=None, help="default 1")
+    cp.add_argument("--backend", default=None, choices=["Vitis", "Vivado"], help="default Vitis")
     cp.add_argument("--no-default", action="store_true", help="skip measuring hls4ml's default configuration")
     cp.add_argument("--force", action="store_true", help=_FORCE)
     cp.add_argument(
@@ -454,6 +490,30 @@ def _parser() -> argparse.ArgumentParser:
     sy.add_argument("project", type=Path, help="an emitted project, e.g. hls_projects/jet_dense")
     sy.add_argument("--run", type=Path, default=None, help="its run folder (default runs/<project name>)")
     sy.set_defaults(func=_cmd_synth)
+
+    rt = sub.add_parser(
+        "rtl",
+        help="Verilog from the project (alkaid), Verilator-checked against C-sim, Yosys LUT/FF/DSP counts",
+    )
+    rt.add_argument("project", type=Path, help="an emitted project, e.g. hls_projects/jet_dense")
+    rt.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="events to check (.npy/.npz/.root; default: the run's test set)",
+    )
+    rt.add_argument("--clock-period", type=_positive_float, default=None, help="ns (default: the project's)")
+    rt.add_argument(
+        "--latency-cutoff",
+        type=_positive_float,
+        default=None,
+        help="ns of logic per stage (default: the period)",
+    )
+    rt.add_argument("--no-sim", action="store_true", help="write the Verilog only, no Verilator check")
+    rt.add_argument("--no-synth", action="store_true", help="skip the Yosys synthesis")
+    rt.add_argument("--synth-timeout", type=_positive_float, default=3600, help="seconds (default 3600)")
+    rt.add_argument("--force", action="store_true", help=_FORCE)
+    rt.set_defaults(func=_cmd_rtl)
 
     c = sub.add_parser("check", help="validate config files")
     c.add_argument("configs", nargs="+", type=Path)

@@ -30,10 +30,11 @@ from .outputs import check_output_dir, staged_dir
 from .quantize import to_fixed_grid
 
 if TYPE_CHECKING:
+    from .config import HLSConfig
     from .hls import HLSProject
     from .verify import VerificationResult
 
-__all__ = ["CompileResult", "compile_model", "load_calibration_data"]
+__all__ = ["CompileResult", "compile_model", "hls_config", "load_calibration_data"]
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,25 @@ def load_calibration_data(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarr
     raise DataError(f"'{path}': calibration data must be .npy, .npz or a jet .root file")
 
 
+def hls_config(hls: HLSConfig | dict | None = None, **fields) -> HLSConfig:
+    """``hls`` (a config, a mapping of one, or None for the defaults) with ``fields`` replacing its own (None:
+    kept), validated as a run config's ``hls`` section; a ConfigError naming the field otherwise."""
+    from pydantic import ValidationError
+
+    from .config import HLSConfig, _format_error
+
+    if isinstance(hls, HLSConfig):
+        base = hls
+    else:
+        try:
+            base = HLSConfig.model_validate(dict(hls or {}))
+        except ValidationError as err:
+            raise ConfigError(_format_error(err, "the hls settings")) from None
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"the hls settings must be a mapping of HLSConfig fields: {err}") from None
+    return base.with_fields(**fields)
+
+
 def _hls4ml_default(model, X: np.ndarray, out_dir: Path, io_type: str, backend: str):
     """hls4ml's own configuration (``config_from_keras_model(granularity='name')``), untouched: outputs and graph."""
     import hls4ml
@@ -180,10 +200,11 @@ def compile_model(
     weights: str | os.PathLike | None = None,
     out: str | os.PathLike | None = None,
     run_root: str | os.PathLike = "runs",
-    io_type: str = "io_parallel",
-    strategy: str = "Latency",
-    reuse_factor: int = 1,
-    backend: str = "Vitis",
+    hls: HLSConfig | dict | None = None,
+    io_type: str | None = None,
+    strategy: str | None = None,
+    reuse_factor: int | None = None,
+    backend: str | None = None,
     calibration_fraction: float = 0.5,
     class_names: tuple[str, ...] | None = None,
     seed: int = 0,
@@ -203,12 +224,17 @@ def compile_model(
     per-class metrics) or ``"values"`` (value by value only); by default classification where labels are
     given or the model ends in a softmax. Labels (from the file or
     ``labels``) give the physics metrics; without them the model's own argmax stands in, and the report says so.
+    ``hls``: the same :class:`~triggernn.config.HLSConfig` (or mapping) as a run config's ``hls`` section
+    (backend, part, clock period, io type, strategy, reuse factor, precision, ...); ``io_type``, ``strategy``,
+    ``reuse_factor`` and ``backend`` replace its fields (as the CLI flags do), validated the same way.
     """
     from .data.jets import JetDataset
     from .pipeline import verify_model, write_run_report
 
     if width is not None and tolerance is not None:
         raise ModelError("give either a width or a tolerance, not both")
+    hls_cfg = hls_config(hls, io_type=io_type, strategy=strategy, reuse_factor=reuse_factor, backend=backend)
+    backend, io_type = hls_cfg.backend, hls_cfg.io_type
     try:
         check_name(name)
     except ValueError as err:
@@ -227,7 +253,9 @@ def compile_model(
     kmodel = prepared.model
     check_supported(kmodel)  # before any data is read or anything written
     hls_layers = _hls4ml_layers(kmodel, backend)  # hls4ml's own parse, for the same reason
-    user_precision = load_precision(precision)
+    user_precision = {**hls_cfg.precision}
+    for layer, entries in load_precision(precision).items():  # the precision file over the config's section
+        user_precision[layer] = {**user_precision.get(layer, {}), **entries}
     check_precision(user_precision, hls_layers)
     in_shape = tuple(int(d) for d in kmodel.input_shape[1:])
 
@@ -306,13 +334,10 @@ def compile_model(
                     "name": name,
                     "quantization": {"input": str(calibration.input_type)},
                     "hls": {
-                        "backend": backend,
-                        "io_type": io_type,
-                        "strategy": strategy,
-                        "reuse_factor": reuse_factor,
-                        "tb_events": min(1000, len(test)),
+                        **hls_cfg.model_dump(),
+                        "tb_events": min(hls_cfg.tb_events, len(test)),
                         "precision": _precision_for(hls_layers, calibration, user_precision),
-                        "activation_table_size": 4096,
+                        "activation_table_size": hls_cfg.activation_table_size or 4096,
                     },
                     "verify": _criteria(kmodel, approximate, classify, float(np.abs(reference[test]).max())),
                 }

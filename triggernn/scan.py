@@ -27,6 +27,7 @@ import json
 import os
 import time
 import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,7 +39,7 @@ from triggernn.records import write_json
 from .config import RunConfig, load_config
 from .errors import ConfigError
 
-__all__ = ["ScanConfig", "load_scan", "pareto_front", "run_scan", "scan_points"]
+__all__ = ["ScanConfig", "ScanResult", "load_scan", "pareto_front", "run_scan", "scan_points"]
 
 _SHORTHANDS = {
     "bits": ("quantization.weight.bits", "quantization.bias.bits", "quantization.activation.bits"),
@@ -59,6 +60,50 @@ class ScanConfig(BaseModel):
     grid: dict[str, list[Any]]
     #: the cost on the Pareto plot's x axis, from the estimates (no synthesis)
     cost: Literal["bops", "multipliers", "bit_weighted_multipliers", "dsp"] = "bops"
+
+
+@dataclass
+class ScanResult:
+    """What a scan made: one record per point (``status`` ok/failed), the table and the Pareto plot;
+    ``.passed`` (every point ran and verified) and ``.summary()`` (the table as the CLI prints it)."""
+
+    out: Path
+    records: list[dict]
+    table: Path
+    plot: Path
+    ran: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> list[dict]:
+        """The points that ran to the end, cheapest first."""
+        return sorted((r for r in self.records if r["status"] == "ok"), key=lambda r: r["est_bops"])
+
+    @property
+    def failed(self) -> list[dict]:
+        return [r for r in self.records if r["status"] != "ok"]
+
+    @property
+    def passed(self) -> bool:
+        """Every point ran, and every one that ran passed its verification."""
+        return not self.failed and all(r.get("passed", False) for r in self.records)
+
+    def summary(self) -> list[str]:
+        grid = [k for k in (self.records[0] if self.records else {}) if k.startswith("p:")]
+        lines = [
+            f"{len(self.ran)} points run, {len(self.skipped)} already done, {len(self.failed)} failed",
+            " ".join(f"{k[2:]:>16}" for k in grid)
+            + f" {'BOPs (est.)':>12} {'mults':>7} {'C-sim acc':>9} {'exact':>7} {'verdict':>7}",
+        ]
+        for r in self.ok:
+            lines.append(
+                " ".join(f"{r[k]!s:>16}" for k in grid)
+                + f" {r['est_bops']:>12,} {r['est_multipliers']:>7,} {r['accuracy_csim']:>9.4f}"
+                f" {r['bit_exact']:>7.2%} {'PASS' if r.get('passed') else 'FAIL':>7}"
+            )
+        for r in self.failed:
+            lines.append("FAILED " + ", ".join(f"{k[2:]}={r[k]}" for k in grid) + f": {r['error'][:200]}")
+        return [*lines, f"table {self.table}", f"plot  {self.plot}"]
 
 
 def load_scan(path: str | os.PathLike) -> tuple[ScanConfig, RunConfig]:
@@ -195,9 +240,8 @@ def run_scan(
     workers: int = 2,
     retry_failed: bool = False,
     progress: bool = True,
-) -> dict:
-    """Run (or resume) the scan at ``path`` on Dask; returns ``{"ran": [...], "skipped": [...], "records": [...],
-    "table": path, "plot": path}``. ``scheduler`` is a ``tcp://`` address; without it a LocalCluster of
+) -> ScanResult:
+    """Run (or resume) the scan at ``path`` on Dask; returns a :class:`ScanResult`. ``scheduler`` is a ``tcp://`` address; without it a LocalCluster of
     ``workers`` single-threaded processes is started (and stopped)."""
     from distributed import Client, LocalCluster, as_completed
 
@@ -249,7 +293,7 @@ def run_scan(
     records = [r for k, r in _records(out).items() if k in {p[0] for p in points}]
     table = _write_table(records, out / "results.csv")
     plot = _plot_pareto(records, scan.cost, out / "pareto.png")
-    return {"ran": ran, "skipped": skipped, "records": records, "table": table, "plot": plot, "out": out}
+    return ScanResult(out=out, records=records, table=table, plot=plot, ran=ran, skipped=skipped)
 
 
 def _write_table(records: list[dict], path: Path) -> Path:

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 # Files whose bytes legitimately change from build to build: the shared library (named with hls4ml's random
 # build stamp) and the Keras model hls4ml saves (its zip holds a save date). The stamp lines are masked.
-_VOLATILE_SUFFIXES = (".so", ".keras")
+_VOLATILE_SUFFIXES = (".so", ".keras", ".h5")
 # hls4ml's stamp is the last 8 hex digits of a uuid4; YAML quotes it when it reads as a number ('12345678', '1234e567')
 _STAMP_RE = re.compile(rb"(Stamp: |LIB_STAMP=)'?[0-9a-f]{8}'?")
 
@@ -181,6 +181,12 @@ def _write_config_yml(proj: Path, config: dict, tb: dict, final: Path) -> None:
         yaml.dump(conf, f, Dumper=Dumper, allow_unicode=True)
 
 
+#: Largest C-simulated input set recorded in the project (``tb_data/test_inputs.npy``) for ``triggernn rtl``.
+MAX_RECORDED_INPUT_BYTES = 32 << 20
+#: The converted model, saved in the project (see :func:`triggernn.hls.link.read_graph`).
+GRAPH_MODEL = "triggernn_model.h5"
+
+
 def emit(
     model,
     cfg,
@@ -261,6 +267,10 @@ def emit(
         _warn_changed_reuse(hls_model, h.reuse_factor)
         if tb_inputs is not None:
             write_tb_data(proj, tb_inputs, tb_outputs)
+        if csim_inputs is not None and csim_inputs.nbytes <= MAX_RECORDED_INPUT_BYTES:
+            # the whole C-simulated test set, for `triggernn rtl` to check the Verilog on the same events
+            (proj / "tb_data").mkdir(exist_ok=True)
+            np.save(proj / "tb_data" / "test_inputs.npy", csim_inputs)
         project = HLSProject(path=final, hls_model=hls_model, hls_config=hc, logits_layer=logits_layer(model),
                              staged=staged)  # fmt: skip
         if csim_inputs is not None:
@@ -278,6 +288,10 @@ def emit(
             shape = tuple(int(d) for d in hls_model.get_input_variables()[0].shape)
             hls_model.predict(np.zeros((1, *shape), dtype=np.float32))
         project.layer_types = _layer_types(hls_model)
+        # the model hls4ml converted, in a form that loads again (hls4ml's keras_model.keras does not, for QKeras
+        # activations): what `triggernn rtl` reads the layer graph back from
+        with contextlib.redirect_stdout(io.StringIO()):
+            model.save(proj / GRAPH_MODEL, save_format="h5")
         for so in (proj / "firmware").glob("*.so"):
             so.unlink()  # a build output named by a random stamp; build_lib.sh makes it again
         # the config hls4ml wrote names our temporary paths: point it at the files inside the final project
@@ -315,8 +329,8 @@ def project_digest(path: str | os.PathLike) -> str:
     own_path = str(root.absolute()).encode()  # hls4ml writes the project's absolute path into its config
     h = hashlib.sha256()
     for p in sorted(root.rglob("*")):
-        if not p.is_file() or p.suffix in _VOLATILE_SUFFIXES:
-            continue
+        if not p.is_file() or p.suffix in _VOLATILE_SUFFIXES or p.relative_to(root).parts[0] == "rtl":
+            continue  # (rtl/: written later, by `triggernn rtl`)
         h.update(str(p.relative_to(root)).encode())
         h.update(_STAMP_RE.sub(rb"\1--------", p.read_bytes()).replace(own_path, b"<project>"))
     return h.hexdigest()

@@ -67,3 +67,76 @@ class _Loader(yaml.SafeLoader):
 
 
 _Loader.add_multi_constructor("!keras_model", lambda loader, suffix, node: None)
+
+
+def read_graph(path: str | os.PathLike):
+    """The hls4ml layer graph of the project in ``path``: its ``triggernn_model.h5`` converted again with its own
+    ``hls4ml_config.yml`` (and triggernn's fixes) in a scratch folder, compiled there, and checked to give the
+    very firmware on disk (``firmware/``, byte for byte). :class:`HLSError` where it does not."""
+    import tempfile
+
+    import hls4ml
+
+    from ..models.io import load_model
+    from .adapter import apply_fixes, patch_firmware
+    from .emit import GRAPH_MODEL
+    from .simple_rnn import register as register_simple_rnn
+
+    path = Path(path).absolute()
+    cfg_file, keras_file = path / "hls4ml_config.yml", path / GRAPH_MODEL
+    if not cfg_file.is_file():
+        raise HLSError(
+            f"'{path}' is not an hls4ml project (no hls4ml_config.yml): pass a folder that `triggernn run` or "
+            "`triggernn compile` wrote, e.g. hls_projects/jet_dense"
+        )
+    if not keras_file.is_file():
+        raise HLSError(
+            f"'{path}' holds no {GRAPH_MODEL} (the model it was converted from; triggernn writes it since "
+            "0.1): emit the project again with `triggernn run` or `triggernn compile`"
+        )
+    try:
+        cfg = yaml.load(cfg_file.read_text(), Loader=_Loader)
+    except yaml.YAMLError as err:
+        raise HLSError(f"{cfg_file} is not valid YAML ({err}): emit the project again") from None
+    apply_fixes()
+    register_simple_rnn()
+    model = load_model(keras_file)
+    scratch = Path(tempfile.mkdtemp(prefix="triggernn-graph-"))
+    with contextlib.redirect_stdout(io.StringIO()) as captured:
+        try:
+            graph = hls4ml.converters.convert_from_keras_model(
+                model, hls_config=cfg["HLSConfig"], output_dir=str(scratch), project_name=cfg["ProjectName"],
+                backend=cfg["Backend"], part=cfg.get("Part"), clock_period=cfg.get("ClockPeriod", 5.0),
+                io_type=cfg.get("IOType", "io_parallel"),
+            )  # fmt: skip
+            graph.config.trace_output = any(
+                layer.get("Trace") for layer in cfg["HLSConfig"].get("LayerName", {}).values()
+            )
+            compile_cached(graph)
+            graph.config.trace_output = False
+            graph.write()
+            patch_firmware(graph)
+        except Exception as err:  # hls4ml raises bare Exceptions
+            raise HLSError(
+                f"the project in '{path}' does not convert again ({err}): {captured.getvalue()[-2000:]}"
+            ) from err
+    changed = [
+        str(p.relative_to(scratch))
+        for p in sorted((scratch / "firmware").rglob("*"))
+        if p.is_file() and p.suffix != ".so" and _differs(p, path / p.relative_to(scratch), scratch, path)
+    ]
+    if changed:
+        raise HLSError(
+            f"the firmware in '{path}' is not what its triggernn_model.h5 and hls4ml_config.yml give "
+            f"({', '.join(changed[:3])}{'...' if len(changed) > 3 else ''} differ): it was edited after it was "
+            "emitted; emit it again"
+        )
+    return graph
+
+
+def _differs(new: Path, old: Path, new_root: Path, old_root: Path) -> bool:
+    if not old.is_file():
+        return True
+    # the same lines (hls4ml's order of typedefs in defines.h follows its passes, not the graph)
+    text = new.read_bytes().replace(str(new_root).encode(), str(old_root).encode())
+    return sorted(text.splitlines()) != sorted(old.read_bytes().splitlines())

@@ -3,7 +3,9 @@ evaluated on the jets, its FPGA student trained, compiled and verified, and one 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 
@@ -14,6 +16,7 @@ from . import flow as F
 __all__ = [
     "SHIPPED_FLOW",
     "SHIPPED_GAN",
+    "ReferenceResult",
     "gan_quality",
     "run_flow_reference",
     "run_gan_reference",
@@ -27,13 +30,42 @@ SHIPPED_FLOW = Path(__file__).parent / "weights" / "flow_qcd"
 SHIPPED_GAN = Path(__file__).parent / "weights" / "gan_generator"
 
 
+#: Largest difference (standardized units) between the float generator and its FPGA copy that still passes.
+GAN_FPGA_TOLERANCE = 0.01
+
+
+@dataclass
+class ReferenceResult:
+    """What a reference run made: its metrics (also in ``<out>/metrics.json``) and its report; ``.passed`` when
+    the FPGA model reproduces the reference (the flow's student bit-exact between QKeras and C-sim; the GAN's
+    generator within :data:`GAN_FPGA_TOLERANCE` of the float one), ``.summary()`` the report's lines."""
+
+    reference: Literal["flow", "gan"]
+    metrics: dict[str, Any]
+    out: Path
+
+    @property
+    def report(self) -> Path:
+        return self.out / "report.md"
+
+    @property
+    def passed(self) -> bool:
+        if self.reference == "gan":
+            return self.metrics["fpga_generator"]["max_abs_diff_vs_keras"] < GAN_FPGA_TOLERANCE
+        return self.metrics["student"]["bit_exact"] == 1.0
+
+    def summary(self) -> list[str]:
+        verdict = "PASS" if self.passed else "FAIL: the FPGA model does not reproduce the reference"
+        return [*self.report.read_text().splitlines(), "", f"== {self.out.name}: {verdict}"]
+
+
 def run_reference(cfg, out: str | Path | None = None, projects: str | Path = "hls_projects", *,
-                  progress: bool = True) -> dict:  # fmt: skip
+                  progress: bool = True) -> ReferenceResult:  # fmt: skip
     """The reference run a :mod:`triggernn.reference.config` object describes (``configs/flow.yaml``,
     ``configs/gan.yaml``); the report goes to ``out`` (default ``runs/<cfg.name>``)."""
     out = Path(out) if out is not None else Path("runs") / cfg.name
     run = run_gan_reference if cfg.reference == "gan" else run_flow_reference
-    return run(out, projects, cfg, progress=progress)
+    return ReferenceResult(cfg.reference, run(out, projects, cfg, progress=progress), out)
 
 
 def _config(cfg, reference: str):

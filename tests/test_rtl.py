@@ -1,0 +1,199 @@
+"""The open-source RTL path: Verilog traced from the project's graph, Verilator equal to C-sim on every output,
+Yosys counts, refusals that name the layer, and the folder written whole.
+
+Property test: random QKeras dense and conv models (weights and activations of 2 to 12 bits, ReLU or linear,
+io_parallel), each emitted, traced, built by Verilator and run on 200 events: every output equal to the C
+simulation and to the emulator. Skipped with the reason where Verilator cannot be had.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from triggernn.compat import import_qkeras
+from triggernn.config import load_config
+from triggernn.errors import HLSError
+from triggernn.hls import emit
+from triggernn.quantize import FixedSpec, to_fixed_grid
+from triggernn.rtl import ToolError, rtl
+from triggernn.rtl.tools import verilator_on_path, yosys_command
+from triggernn.train import seed_everything
+
+MAX_EXAMPLES = 4
+
+pytest.importorskip("alkaid", reason="the RTL path needs alkaid: pip install 'triggernn[rtl]'")
+
+
+def _verilator_reason() -> str | None:
+    try:
+        with verilator_on_path():
+            return None
+    except ToolError as err:
+        return str(err)
+
+
+def _yosys_reason() -> str | None:
+    try:
+        yosys_command()
+    except ToolError as err:
+        return str(err)
+    return None
+
+
+needs_verilator = pytest.mark.skipif(_verilator_reason() is not None, reason=_verilator_reason() or "")
+needs_yosys = pytest.mark.skipif(_yosys_reason() is not None, reason=_yosys_reason() or "")
+
+
+@st.composite
+def specs(draw):
+    conv = draw(st.sampled_from([None, "Conv1D", "Conv2D"]))
+    return {
+        "conv": conv,
+        "filters": draw(st.integers(1, 4)),
+        "pool": draw(st.booleans()),
+        "layers": [
+            {
+                "units": draw(st.integers(1, 10)),
+                "wbits": draw(st.integers(2, 12)),
+                "abits": draw(st.integers(2, 12)),
+                "act": draw(st.sampled_from(["relu", "linear", "none"])),
+            }
+            for _ in range(draw(st.integers(1, 3)))
+        ],
+        "softmax": draw(st.booleans()),
+        "seed": draw(st.integers(0, 10_000)),
+    }
+
+
+def _activation(qk, kind: str, bits: int):
+    if kind == "relu":
+        return qk.QActivation(qk.quantized_relu(bits, bits // 2))
+    if kind == "linear":
+        return qk.QActivation(qk.quantized_bits(bits, bits // 2, alpha=1))
+    return None
+
+
+def build(spec):
+    qk = import_qkeras()
+    seed_everything(spec["seed"])
+    shape = {None: (8,), "Conv1D": (8, 2), "Conv2D": (6, 6, 2)}[spec["conv"]]
+    x = inp = tf.keras.Input(shape, name="features")
+    if spec["conv"]:
+        layer = qk.QConv1D if spec["conv"] == "Conv1D" else qk.QConv2D
+        kernel = 3 if spec["conv"] == "Conv1D" else (3, 3)
+        x = layer(spec["filters"], kernel, kernel_quantizer=qk.quantized_bits(6, 0, alpha=1),
+                  bias_quantizer=qk.quantized_bits(6, 0, alpha=1), name="conv")(x)  # fmt: skip
+        x = qk.QActivation(qk.quantized_relu(8, 3), name="conv_relu")(x)
+        if spec["pool"]:
+            pool = (
+                tf.keras.layers.MaxPooling1D(2)
+                if spec["conv"] == "Conv1D"
+                else tf.keras.layers.MaxPooling2D(2)
+            )
+            x = pool(x)
+        x = tf.keras.layers.Flatten()(x)
+    for i, layer in enumerate(spec["layers"]):
+        b = layer["wbits"]
+        x = qk.QDense(layer["units"], kernel_quantizer=qk.quantized_bits(b, min(1, b - 1), alpha=1),
+                      bias_quantizer=qk.quantized_bits(b, min(1, b - 1), alpha=1),
+                      bias_initializer=tf.keras.initializers.RandomUniform(-1, 1), name=f"fc{i}")(x)  # fmt: skip
+        act = _activation(qk, layer["act"], layer["abits"])
+        if act is not None:
+            x = act(x)
+    if spec["softmax"]:
+        x = tf.keras.layers.Activation("softmax", name="softmax")(x)
+    return tf.keras.Model(inp, x)
+
+
+def _emit(model, path, n: int = 200, seed: int = 0):
+    input_type = FixedSpec(10, 4)
+    cfg = load_config({"name": "rtlprop", "model": {"softmax": False}, "quantization": {"input": "ap_fixed<10,4>"},
+                       "hls": {"io_type": "io_parallel"}})  # fmt: skip
+    X = to_fixed_grid(
+        np.random.default_rng(seed).normal(scale=2.0, size=(n, *model.input_shape[1:])), input_type
+    )
+    return emit(model, cfg, path, csim_inputs=X), X
+
+
+@needs_verilator
+@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(spec=specs())
+@example(spec={"conv": "Conv2D", "filters": 3, "pool": True, "softmax": True, "seed": 7,
+               "layers": [{"units": 5, "wbits": 12, "abits": 2, "act": "linear"}]})  # fmt: skip
+@example(spec={"conv": "Conv1D", "filters": 2, "pool": False, "softmax": False, "seed": 8,
+               "layers": [{"units": 4, "wbits": 2, "abits": 12, "act": "relu"}]})  # fmt: skip
+def test_verilog_equals_csim_on_every_output(spec, tmp_path_factory):
+    model = build(spec)
+    project, X = _emit(model, tmp_path_factory.mktemp("rtl") / "prj", seed=spec["seed"])
+    res = rtl(project, X, synthesize=False)
+    assert res.events == len(X)
+    assert res.exact_vs_csim == 1.0, res.summary()
+    assert res.exact_vs_emulator == 1.0, res.summary()
+    assert res.passed
+    assert res.latency_cycles >= 1
+    assert res.dropped == (["softmax"] if spec["softmax"] else [])
+    assert (project.path / "rtl" / "src" / "myproject.v").is_file()
+    assert (project.path / "rtl" / "build_vivado_prj.tcl").is_file()
+
+
+@needs_verilator
+@needs_yosys
+def test_cli_on_a_project_folder_writes_checks_and_synthesizes(tmp_path, capsys):
+    """From the folder alone: the graph read back, the recorded test set, Verilator, Yosys; a rerun replaces
+    the rtl/ folder whole and reads the synthesis from the cache; the project's own files are untouched."""
+    from triggernn.cli import main
+    from triggernn.hls.emit import project_digest
+
+    spec = {"conv": None, "filters": 1, "pool": False, "softmax": True, "seed": 3,
+            "layers": [{"units": 6, "wbits": 4, "abits": 4, "act": "relu"},
+                       {"units": 3, "wbits": 4, "abits": 6, "act": "none"}]}  # fmt: skip
+    project, _ = _emit(build(spec), tmp_path / "prj", n=300)
+    digest = project_digest(project.path)
+    assert main(["rtl", str(project.path), "--clock-period", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "== RTL myproject: PASS" in out
+    assert "100.0000% of 300 events (the run's 300 test events)" in out
+    report = json.loads((project.path / "rtl" / "rtl_report.json").read_text())
+    assert report["passed"] is True
+    assert report["clock_period"] == 4.0
+    synth = report["synthesis"]
+    assert synth["lut"] > 0  # real cells, counted by Yosys
+    assert synth["ff"] > 0
+    assert synth["lut"] == sum(n for k, n in synth["cells"].items() if k.startswith("LUT"))
+    assert synth["dsp"] == 0  # adder graphs, no multipliers
+    assert project_digest(project.path) == digest  # rtl/ is beside the firmware, which is unchanged
+    (project.path / "rtl" / "stale.txt").write_text("from the first run\n")
+    assert main(["rtl", str(project.path), "--clock-period", "4"]) == 0
+    assert "(cached)" in capsys.readouterr().out
+    assert not (project.path / "rtl" / "stale.txt").exists()  # the folder replaced whole
+
+
+def test_unsupported_layer_is_named_before_anything_is_written(tmp_path):
+    qk = import_qkeras()
+    inp = tf.keras.Input((4,))
+    x = qk.QDense(3, kernel_quantizer=qk.quantized_bits(6, 0, alpha=1), bias_quantizer=qk.quantized_bits(6, 0, alpha=1),
+                  name="fc")(inp)  # fmt: skip
+    x = tf.keras.layers.Activation("tanh", name="squash")(x)
+    x = qk.QDense(2, kernel_quantizer=qk.quantized_bits(6, 0, alpha=1), name="out")(x)
+    project, X = _emit(tf.keras.Model(inp, x), tmp_path / "prj", n=20)
+    with pytest.raises(HLSError, match=r"layer 'squash' \(Activation\): activation 'tanh'"):
+        rtl(project, X, synthesize=False)
+    assert not (project.path / "rtl").exists()
+
+
+def test_a_project_edited_after_emit_is_refused(tmp_path):
+    from triggernn.cli import main
+
+    spec = {"conv": None, "filters": 1, "pool": False, "softmax": False, "seed": 1,
+            "layers": [{"units": 3, "wbits": 6, "abits": 6, "act": "relu"}]}  # fmt: skip
+    project, _ = _emit(build(spec), tmp_path / "prj", n=20)
+    weights = sorted((project.path / "firmware" / "weights").glob("w*.txt"))[0]
+    weights.write_text(weights.read_text().replace("0", "1", 1))
+    assert main(["rtl", str(project.path), "--no-synth"]) == 2  # a clear one-line error, no traceback
+    assert not (project.path / "rtl").exists()

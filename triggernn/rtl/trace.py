@@ -1,0 +1,302 @@
+"""The firmware's arithmetic, traced with alkaid into shift-and-add logic: one tracer per hls4ml layer class.
+
+The tracers read the same hls4ml graph, weights and types as the numpy emulator (:mod:`triggernn.emulation.graph`)
+and apply the same C++ semantics, on alkaid's symbolic fixed-point arrays instead of numbers: a constant
+matrix-vector product becomes an adder graph (distributed arithmetic), a cast ``(res_T) x`` becomes alkaid's
+``quantize`` with the type's rounding and overflow modes. A layer, type or mode alkaid cannot reproduce bit for
+bit is refused (:class:`NotTraced`) with its name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..emulation import graph as G
+from ..emulation.layers import NotEmulated
+from ..quantize import FixedSpec
+
+__all__ = ["TRACERS", "NotTraced", "TracedModel", "fixed", "trace_graph", "traces"]
+
+
+class NotTraced(Exception):
+    """A layer (or a setting of one) the RTL path does not reproduce bit for bit; the message says which."""
+
+
+#: HLS rounding -> alkaid's; the others (TRN_ZERO, RND_ZERO, RND_INF, RND_MIN_INF) have no alkaid equivalent.
+_ROUNDING = {"TRN": "TRN", "RND": "RND", "RND_CONV": "RND_CONV"}
+_OVERFLOW = {"WRAP": "WRAP", "SAT": "SAT", "SAT_SYM": "SAT_SYM"}
+
+
+def fixed(x, spec: FixedSpec):
+    """``(spec) x``: alkaid's quantize with ``spec``'s sign, integer bits (without the sign, alkaid's ``i``),
+    fraction bits and modes. A no-op where every value of ``x`` is already a value of ``spec``."""
+    from alkaid.trace.ops import quantize
+
+    if spec.rounding not in _ROUNDING:
+        raise NotTraced(f"rounding mode {spec.rounding} of {spec}")
+    if spec.saturation not in _OVERFLOW:
+        raise NotTraced(f"overflow mode {spec.saturation} of {spec}")
+    k = int(spec.signed)
+    if spec.rounding == "RND_CONV" and spec.saturation != "WRAP":
+        # alkaid rounds half to even only on wrapping types: round into a type wide enough never to wrap,
+        # then saturate (ap_fixed's order: quantization first, then overflow)
+        wide = quantize(
+            x, 1, max(int(np.max(x.kif[1])), spec.integer) + 1, spec.fractional, "WRAP", "RND_CONV"
+        )
+        lo = -spec.max if spec.saturation == "SAT_SYM" and spec.signed else spec.min
+        clipped = np.minimum(np.maximum(wide, lo), spec.max)
+        return quantize(clipped, k, spec.integer - k, spec.fractional, "WRAP", "TRN")
+    return quantize(
+        x, k, spec.integer - k, spec.fractional, _OVERFLOW[spec.saturation], _ROUNDING[spec.rounding]
+    )
+
+
+def _fv(values: np.ndarray, like):
+    """An alkaid array of ``values`` (FVariables and plain numbers, which become constants) shaped as given."""
+    from alkaid.trace import FVArray
+
+    return FVArray(np.asarray(values, dtype=object), like.solver_options, hwconf=like.hwconf)
+
+
+def _constants(W: np.ndarray, what: str) -> np.ndarray:
+    """Weights as alkaid's solver takes them (float32): refused where a value does not survive the cast."""
+    W = np.asarray(W, dtype=np.float64)
+    if not np.array_equal(W.astype(np.float32).astype(np.float64), W):
+        raise NotTraced(
+            f"{what} with more than 24 significant bits (alkaid's solver holds float32 constants)"
+        )
+    return W
+
+
+@dataclass(frozen=True)
+class Layer:
+    """What a tracer builds from: the hls4ml node, its input and result types and its output shape."""
+
+    node: Any
+    x_spec: FixedSpec
+    res: FixedSpec
+    shape: tuple[int, ...]
+
+
+#: hls4ml layer class -> ``tracer(Layer) -> f(x)``, ``x`` an alkaid array of one event's values.
+TRACERS: dict[str, Callable[[Layer], Callable[[Any], Any]]] = {}
+
+
+def traces(*kinds: str):
+    """Register the decorated builder as the RTL tracer of hls4ml layer classes ``kinds`` (one place to add a
+    layer, as :func:`triggernn.emulation.graph.emulates` for the emulator)."""
+
+    def wrap(build):
+        for kind in kinds:
+            if kind in TRACERS:
+                raise ValueError(f"hls4ml layer class '{kind}' already has a tracer: {TRACERS[kind]}")
+            TRACERS[kind] = build
+        return build
+
+    return wrap
+
+
+def _weights(node, key: str) -> tuple[np.ndarray, FixedSpec]:
+    try:
+        return G._weights(node, key)
+    except NotEmulated as err:
+        raise NotTraced(str(err)) from None
+
+
+def _type(node, attr: str) -> FixedSpec:
+    try:
+        return G._type(node, attr)
+    except NotEmulated as err:
+        raise NotTraced(str(err)) from None
+
+
+def _affine(
+    W: np.ndarray, b: np.ndarray, x_spec: FixedSpec, w_spec: FixedSpec, acc: FixedSpec, res: FixedSpec
+):
+    """``nnet::dense``: ``acc = b; acc += (accum_t)(x * w)``, then ``(res_T) acc``, for rows of ``x``."""
+    n_in = W.shape[0]
+    W = _constants(W, "weights")
+    bias = np.asarray(G.cast(b, acc), dtype=np.float64)
+    bound = float(np.abs(bias).max(initial=0)) + n_in * float(np.abs(W).max(initial=0)) * max(
+        abs(x_spec.min), abs(x_spec.max)
+    )
+    if acc.saturation != "WRAP" and bound > max(abs(acc.min), abs(acc.max)):
+        raise NotTraced(f"the accumulator {acc} saturates, which depends on the order of the sum")
+    exact_products = acc.fractional >= x_spec.fractional + w_spec.fractional
+
+    def f(x):  # x: (rows, n_in)
+        # exact products enter the sum exactly (a wrap is modular: once at the end); else each product is cast
+        # to accum_t on its own, as in C++
+        y = x @ W if exact_products else np.sum(fixed(x[:, :, None] * W[None], acc), axis=1)
+        return fixed(fixed(y + bias, acc), res)
+
+    return f
+
+
+@traces("Dense")
+def _dense(n: Layer):
+    node = n.node
+    W, w_spec = _weights(node, "weight")
+    if node.get_attr("_weights_transposed", False):
+        W = W.T
+    b, _ = _weights(node, "bias")
+    affine = _affine(W.reshape(-1, W.shape[-1]), b.ravel(), n.x_spec, w_spec, _type(node, "accum_t"), n.res)
+    n_in = W.reshape(-1, W.shape[-1]).shape[0]
+    return lambda x: affine(x.reshape(-1, n_in))
+
+
+def _gather(x, index: np.ndarray):
+    """``x`` (flat) at ``index``, where index -1 stands for a zero (padding)."""
+    flat = np.concatenate([np.asarray(x, dtype=object).ravel(), np.array([0.0], dtype=object)])
+    return _fv(flat[index], x)
+
+
+def _positions(shape: tuple[int, ...]) -> np.ndarray:
+    return np.arange(int(np.prod(shape))).reshape(1, *shape)
+
+
+@traces("Conv1D", "Conv2D")
+def _conv(n: Layer):
+    from ..emulation.layers import conv_patches
+
+    node = n.node
+    W, w_spec = _weights(node, "weight")
+    if node.get_attr("_weights_transposed", False):
+        W = np.moveaxis(W, 0, -1)
+    b, _ = _weights(node, "bias")
+    nd = 1 if node.class_name == "Conv1D" else 2
+    kernel, stride, pads = G._window(node, "filt", nd)
+    if (node.get_attr("dilation") or 1) != 1:
+        raise NotTraced("dilated convolutions")
+    in_shape = tuple(int(d) for d in node.get_input_variable().shape)
+    # im2col on positions: the same patches as the emulator's, padding as -1 (a zero)
+    index = conv_patches(_positions(in_shape) + 1, kernel, stride, pads)[0] - 1
+    affine = _affine(W.reshape(-1, W.shape[-1]), b.ravel(), n.x_spec, w_spec, _type(node, "accum_t"), n.res)
+
+    def f(x):
+        patches = _gather(x, index)
+        return affine(patches.reshape(-1, patches.shape[-1]))
+
+    return f
+
+
+@traces("Activation")
+def _activation(n: Layer):
+    act = str(n.node.get_attr("activation")).lower()
+    res = n.res
+    if act == "linear":
+        return lambda x: fixed(x, res)
+    if act == "relu":
+        return lambda x: fixed(np.maximum(x, 0.0), res)
+    raise NotTraced(f"activation '{act}' (the RTL path has ReLU and linear; lookup tables are not traced)")
+
+
+@traces("Pooling1D", "Pooling2D")
+def _max_pool(n: Layer):
+    node = n.node
+    if str(node.get_attr("pool_op")).lower() != "max":
+        raise NotTraced(f"{node.get_attr('pool_op')} pooling")
+    pool, stride, pads = G._window(node, "pool", 1 if node.class_name == "Pooling1D" else 2)
+    if any(pads):
+        raise NotTraced("padded pooling")
+    in_shape = tuple(int(d) for d in node.get_input_variable().shape)
+    nd = len(pool)
+    pos = _positions(in_shape)
+    win = np.lib.stride_tricks.sliding_window_view(pos, pool, axis=tuple(range(1, nd + 1)))
+    win = win[(slice(None), *(slice(None, None, s) for s in stride))][0]  # (*out, C, *pool)
+    index = win.reshape(*win.shape[: nd + 1], -1)  # the emulator's max_pool windows, on positions
+
+    def f(x):
+        return fixed(np.max(_gather(x, index), axis=-1), n.res)
+
+    return f
+
+
+@traces("Reshape", "Repack", "Flatten")
+def _reshape(n: Layer):
+    return lambda x: fixed(x.reshape(n.shape), n.res)
+
+
+@traces("ZeroPadding1D", "ZeroPadding2D")
+def _zero_pad(n: Layer):
+    nd = 1 if n.node.class_name == "ZeroPadding1D" else 2
+    names = ("left", "right") if nd == 1 else ("top", "bottom", "left", "right")
+    p = [int(n.node.get_attr(f"pad_{s}") or 0) for s in names]
+    in_shape = tuple(int(d) for d in n.node.get_input_variable().shape)
+    width = [(0, 0)] + [(p[2 * i], p[2 * i + 1]) for i in range(nd)] + [(0, 0)]
+    index = np.pad(_positions(in_shape) + 1, width)[0] - 1
+
+    return lambda x: fixed(_gather(x, index), n.res)
+
+
+@traces("BatchNormalization")
+def _batchnorm(n: Layer):
+    scale, _ = _weights(n.node, "scale")
+    bias, _ = _weights(n.node, "bias")
+    scale, bias = _constants(scale.ravel(), "scales"), _constants(bias.ravel(), "biases")
+    return lambda x: fixed(x * scale + bias, n.res)  # the product and sum exact, then (res_T)
+
+
+@dataclass
+class TracedModel:
+    """The traced firmware: alkaid's combinational logic, the input type it reads, what was left out."""
+
+    comb: Any
+    input_spec: FixedSpec
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    output_node: str
+    dropped: list[str]
+
+
+def trace_graph(hls_model, *, keep_softmax: bool = False) -> TracedModel:
+    """Trace the compiled hls4ml ``hls_model`` into alkaid's combinational logic, layer by layer through
+    :data:`TRACERS`. A final softmax is left out (the RTL outputs the logits a trigger's argmax reads) unless
+    ``keep_softmax``, which is refused: its lookup tables are not traced.
+
+    Raises :class:`NotTraced` naming the first layer it cannot reproduce.
+    """
+    from alkaid.trace import FVArrayInput, trace
+
+    inputs, outputs = hls_model.get_input_variables(), hls_model.get_output_variables()
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise NotTraced("models with several inputs or outputs")
+    layers = [node for node in hls_model.get_layers() if node.class_name != "Input"]
+    dropped = []
+    if (layers and layers[-1].class_name == "Softmax") or (
+        layers and str(layers[-1].get_attr("activation", "")).lower() == "softmax"
+    ):
+        if keep_softmax:
+            raise NotTraced(f"layer '{layers[-1].name}' (softmax): its lookup tables are not traced")
+        dropped.append(layers.pop().name)
+    for node in layers:
+        if node.class_name not in TRACERS:
+            raise NotTraced(f"layer '{node.name}' ({node.class_name}): {node.class_name} layers")
+        if len(node.inputs) != 1:
+            raise NotTraced(f"layer '{node.name}' ({node.class_name}) with {len(node.inputs)} inputs")
+    try:
+        in_spec = G._spec(inputs[0].type.precision, "the input")
+    except NotEmulated as err:
+        raise NotTraced(str(err)) from None
+    in_shape = tuple(int(d) for d in inputs[0].shape)
+    x0 = FVArrayInput(in_shape)
+    x = fixed(x0, in_spec)
+    for node in layers:
+        out_var = node.get_output_variable()
+        shape = tuple(int(d) for d in out_var.shape)
+        try:
+            x_spec = G._spec(node.get_input_variable().type.precision, "input")
+            res = G._spec(out_var.type.precision, "result")
+            x = TRACERS[node.class_name](Layer(node, x_spec, res, shape))(x)
+        except (NotTraced, NotEmulated) as err:
+            raise NotTraced(f"layer '{node.name}' ({node.class_name}): {err}") from None
+        x = x.reshape(shape)
+    out_node = layers[-1].name if layers else "input"
+    widths = [sum(int(v) for v in kif) for kif in np.moveaxis(np.asarray(x.kif).reshape(3, -1), 0, -1)]
+    if max(widths, default=0) > 64:
+        raise NotTraced(f"layer '{out_node}': outputs wider than 64 bits")
+    return TracedModel(trace(x0, x), in_spec, in_shape, tuple(x.shape), out_node, dropped)
