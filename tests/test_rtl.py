@@ -197,3 +197,22 @@ def test_a_project_edited_after_emit_is_refused(tmp_path):
     weights.write_text(weights.read_text().replace("0", "1", 1))
     assert main(["rtl", str(project.path), "--no-synth"]) == 2  # a clear one-line error, no traceback
     assert not (project.path / "rtl").exists()
+
+
+@needs_verilator
+@needs_yosys
+def test_run_with_the_rtl_stage_records_real_resources(tmp_path):
+    """``rtl.enabled`` in a run config: the RTL checked on the whole test set, its numbers in metrics.json."""
+    from triggernn.pipeline import run
+
+    cfg = load_config({"name": "rtl_run", "model": {"hidden": [8]}, "train": {"epochs": 2},
+                       "rtl": {"enabled": True}})  # fmt: skip
+    r = run(cfg, run_root=tmp_path / "runs", project_root=tmp_path / "hls", progress=False)
+    assert r.rtl is not None
+    assert r.rtl.events == len(r.X_test)  # every test jet, not only the testbench's
+    assert r.rtl.exact_vs_csim == 1.0
+    assert r.passed
+    metrics = json.loads((r.run_dir / "metrics.json").read_text())
+    assert metrics["rtl"]["synthesis"]["lut"] == r.rtl.synthesis.lut > 0
+    assert "Open-source RTL" in (r.run_dir / "report.md").read_text()
+    assert any(line.startswith("== RTL") for line in r.summary())

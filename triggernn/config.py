@@ -331,6 +331,16 @@ class HLSConfig(_Strict):
         return v
 
 
+class RTLConfig(_Strict):
+    """The open-source RTL stage (``triggernn rtl``), run after the verification when ``enabled``."""
+
+    enabled: bool = False
+    latency_cutoff: float | None = Field(default=None, gt=0, le=1000)
+    """ns of logic per pipeline stage in alkaid's delay model (default: hls.clock_period)."""
+    synthesize: bool = True
+    synth_timeout_s: float = Field(default=3600, gt=0)
+
+
 class VerifyConfig(_Strict):
     """Pass/fail thresholds of the verification."""
 
@@ -354,6 +364,7 @@ class RunConfig(_Strict):
     train: TrainConfig = TrainConfig()
     hls: HLSConfig = HLSConfig()
     verify: VerifyConfig = VerifyConfig()
+    rtl: RTLConfig = RTLConfig()
 
     _name = field_validator("name")(check_name)
 

@@ -51,10 +51,12 @@ class RunResult:
     data_source: str = ""
     X_test: np.ndarray | None = None
     """The test inputs on the firmware's input grid (what was C-simulated)."""
+    rtl: Any = None
+    """The :class:`~triggernn.rtl.RTLResult` where ``rtl.enabled``."""
 
     @property
     def passed(self) -> bool:
-        return self.verification.passed
+        return self.verification.passed and (self.rtl is None or self.rtl.passed)
 
     def summary(self) -> list[str]:
         """The verdict, where everything went and how long each stage took, as the CLI prints it."""
@@ -64,6 +66,7 @@ class RunResult:
             f"project        {self.project.path}",
             f"report         {self.run_dir / 'report.html'}",
             *self.verification.summary(),
+            *(self.rtl.summary() if self.rtl is not None else []),
             f"data           {self.data_source}",
             f"time per stage {stages}; total {sum(self.timings.values()):.1f}s",
         ]
@@ -336,7 +339,28 @@ def run(
         # the project is staged as a child of the run folder: both moved into place together, or discarded
         result = _run_staged(cfg, stage.path, project_dir, progress, force, stage.children)
     result.run_dir = stage.final
+    if cfg.rtl.enabled:
+        _run_rtl(cfg, result)
     return result
+
+
+def _run_rtl(cfg: RunConfig, result: RunResult) -> None:
+    """The RTL stage on the whole test set, its numbers added to ``metrics.json`` and ``report.md``."""
+    import json
+
+    from .records import write_json
+    from .rtl import rtl
+
+    with _stage(result.timings, "rtl"):
+        r = rtl(result.project, result.X_test, latency_cutoff=cfg.rtl.latency_cutoff,
+                synthesize=cfg.rtl.synthesize, synth_timeout_s=cfg.rtl.synth_timeout_s)  # fmt: skip
+    result.rtl = r
+    metrics_file = result.run_dir / "metrics.json"
+    write_json(metrics_file, {**json.loads(metrics_file.read_text()), "rtl": r.to_dict()}, indent=1)
+    report = result.run_dir / "report.md"
+    if report.is_file():
+        lines = ["", "## Open-source RTL (alkaid, Verilator, Yosys)", "", "```", *r.summary(), "```", ""]
+        report.write_text(report.read_text() + "\n".join(lines))
 
 
 def _run_staged(

@@ -59,7 +59,8 @@ class ScanConfig(BaseModel):
     overrides: dict[str, Any] = Field(default_factory=dict)
     grid: dict[str, list[Any]]
     #: the cost on the Pareto plot's x axis, from the estimates (no synthesis)
-    cost: Literal["bops", "multipliers", "bit_weighted_multipliers", "dsp"] = "bops"
+    cost: Literal["bops", "multipliers", "bit_weighted_multipliers", "dsp", "rtl_lut"] = "bops"
+    """``rtl_lut``: Yosys' LUT count, for scans whose base config enables the RTL stage (``rtl.enabled``)."""
 
 
 @dataclass
@@ -185,7 +186,9 @@ def run_point(key: str, point: dict, cfg_dict: dict, out: str) -> dict:
             load_config(cfg_dict), run_root=out_dir / "runs", project_root=out_dir / "hls", progress=False
         )
         v = r.verification
-        est = json.loads((r.run_dir / "metrics.json").read_text())["estimate"]["totals"]
+        metrics = json.loads((r.run_dir / "metrics.json").read_text())
+        est = metrics["estimate"]["totals"]
+        synth = (metrics.get("rtl") or {}).get("synthesis") or {}
         record.update(
             passed=v.passed,
             bit_exact=v.bit_exact_fraction,
@@ -196,6 +199,9 @@ def run_point(key: str, point: dict, cfg_dict: dict, out: str) -> dict:
                 for k in ("multipliers", "dsp", "lut_multipliers", "bops", "ii", "latency_cycles")
             },
             **{"est_bit_weighted_multipliers": est["bit_weighted_multipliers"]},
+            # real numbers where the point ran the RTL stage (rtl.enabled): Yosys cells, alkaid's pipeline
+            **{f"rtl_{k}": synth[k] for k in ("lut", "ff", "dsp", "carry") if k in synth},
+            **({"rtl_latency_cycles": metrics["rtl"]["latency_cycles"]} if metrics.get("rtl") else {}),
         )
     except Exception as err:  # a failed point is a result, never the end of the scan
         record.update(
@@ -324,10 +330,11 @@ def _plot_pareto(records: list[dict], cost: str, path: Path) -> Path:
     from .report.plots import _plt
 
     plt = _plt()
-    ok = [r for r in records if r.get("status") == "ok"]
+    key = cost if cost.startswith("rtl_") else f"est_{cost}"
+    ok = [r for r in records if r.get("status") == "ok" and key in r]
     fig, ax = plt.subplots(figsize=(8, 6))
     if ok:
-        xy = [(float(r[f"est_{cost}"]), float(r["accuracy_csim"])) for r in ok]
+        xy = [(float(r[key]), float(r["accuracy_csim"])) for r in ok]
         bits = [r.get("p:bits") for r in ok]
         sc = ax.scatter(
             *zip(*xy, strict=True), c=[b if isinstance(b, int | float) else 0 for b in bits], cmap="viridis"
@@ -340,7 +347,9 @@ def _plot_pareto(records: list[dict], cost: str, path: Path) -> Path:
         ax.legend(loc="lower right")
     failed = len(records) - len(ok)
     label = {"bops": "BOPs", "dsp": "DSPs"}.get(cost, cost.replace("_", " "))
-    ax.set_xlabel(f"estimated {label} (no synthesis)")
+    ax.set_xlabel(
+        "LUTs (Yosys synth_xilinx of the RTL)" if cost == "rtl_lut" else f"estimated {label} (no synthesis)"
+    )
     ax.set_ylabel("C-sim accuracy")
     ax.set_title(
         f"{len(ok)} points" + (f", {failed} failed (see results.csv)" if failed else ""), fontsize=14
