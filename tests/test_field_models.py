@@ -43,7 +43,7 @@ def _params():
         yield pytest.param(fm, id=fm.name, marks=marks)
 
 
-@pytest.mark.parametrize("fm", _params())
+@pytest.mark.parametrize("fm", list(_params()))
 def test_field_model(fm, tmp_path):
     expected = EXPECTED.get(fm.name, "exact")
     model, X = fm.build(), fm.inputs(N_EVENTS, 0)

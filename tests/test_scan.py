@@ -54,7 +54,8 @@ def test_scan_runs_records_failures_and_resumes(tmp_path):
         assert r["est_multipliers"] > 0
     by_bits = {r["p:bits"]: r for r in ok}
     assert by_bits[4]["est_bops"] < by_bits[8]["est_bops"]  # narrower types, fewer bit operations
-    rows = list(csv.DictReader((tmp_path / "out" / "results.csv").open()))
+    with (tmp_path / "out" / "results.csv").open() as f:
+        rows = list(csv.DictReader(f))
     assert len(rows) == 4
     assert (tmp_path / "out" / "pareto.png").stat().st_size > 10_000
     stamps = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "out" / "points").glob("*.json")}
