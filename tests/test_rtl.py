@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from triggernn.compat import import_qkeras
 from triggernn.config import load_config
 from triggernn.errors import HLSError
+from triggernn.hdl import ToolError, rtl
+from triggernn.hdl.tools import verilator_on_path, yosys_command
 from triggernn.hls import emit
 from triggernn.quantize import FixedSpec, to_fixed_grid
-from triggernn.rtl import ToolError, rtl
-from triggernn.rtl.tools import verilator_on_path, yosys_command
 from triggernn.train import seed_everything
 
 MAX_EXAMPLES = 4

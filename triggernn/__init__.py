@@ -45,6 +45,8 @@ _API = {
     "available_models": "models",
     "build_model": "models",
     "register_model": "models",
+    "RTLResult": "hdl",
+    "rtl": "hdl",
     "RunResult": "pipeline",
     "run": "pipeline",
     "FixedSpec": "quantize",

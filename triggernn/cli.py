@@ -235,7 +235,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 def _cmd_rtl(args: argparse.Namespace) -> int:
     from .compiler import load_calibration_data
-    from .rtl import rtl
+    from .hdl import rtl
 
     X = load_calibration_data(args.data)[0] if args.data is not None else None
     res = rtl(args.project, X, clock_period=args.clock_period, latency_cutoff=args.latency_cutoff,

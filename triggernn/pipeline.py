@@ -52,7 +52,7 @@ class RunResult:
     X_test: np.ndarray | None = None
     """The test inputs on the firmware's input grid (what was C-simulated)."""
     rtl: Any = None
-    """The :class:`~triggernn.rtl.RTLResult` where ``rtl.enabled``."""
+    """The :class:`~triggernn.hdl.RTLResult` where ``rtl.enabled``."""
 
     @property
     def passed(self) -> bool:
@@ -348,8 +348,8 @@ def _run_rtl(cfg: RunConfig, result: RunResult) -> None:
     """The RTL stage on the whole test set, its numbers added to ``metrics.json`` and ``report.md``."""
     import json
 
+    from .hdl import rtl
     from .records import write_json
-    from .rtl import rtl
 
     with _stage(result.timings, "rtl"):
         r = rtl(result.project, result.X_test, latency_cutoff=cfg.rtl.latency_cutoff,
