@@ -77,17 +77,31 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 def _cmd_generate(args: argparse.Namespace) -> int:
     from .data import generate_jets
 
-    path = generate_jets(
-        args.output,
-        args.n_jets,
-        seed=args.seed,
-        pt_min=args.pt_min,
-        pt_max=args.pt_max,
-        processes=args.processes,
-        max_constituents=args.max_constituents,
-        progress=not args.quiet,
-    )
+    physics = {k: v for k, v in (("wz", args.wz), ("qcd", args.qcd), ("labels", args.labels), ("jets", args.jets),
+                                 ("hard_pt", args.hard_pt), ("detector", args.detector), ("mpi", args.mpi))
+               if v is not None}  # fmt: skip
+    common = dict(seed=args.seed, pt_min=args.pt_min, pt_max=args.pt_max, max_constituents=args.max_constituents,
+                  progress=not args.quiet, **physics)  # fmt: skip
+    if args.shards or args.scheduler:
+        from .data.shards import generate_shards
+
+        if args.output.suffix.lower() == ".root":
+            raise ConfigError(f"--shards writes a folder of ROOT files: pass a folder, not '{args.output}'")
+        res = generate_shards(
+            args.output, args.n_jets, scheduler=args.scheduler, workers=args.workers, **common
+        )
+        print("\n".join(res.summary()))
+        return 0
+    path = generate_jets(args.output, args.n_jets, processes=args.processes, **common)
     print(f"wrote {path}")
+    return 0
+
+
+def _cmd_data_benchmark(args: argparse.Namespace) -> int:
+    from .data.benchmark import benchmark_sample
+
+    res = benchmark_sample(None if args.file == "embedded" else args.file, model=args.model, seed=args.seed)
+    print("\n".join(res.summary()))
     return 0
 
 
@@ -532,8 +546,34 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--max-constituents", type=_POSITIVE, default=None, help="keep only the leading N constituents"
     )
+    g.add_argument("--shards", action="store_true",
+                   help="a folder of shard files on Dask (resumable); implied by --scheduler")  # fmt: skip
+    g.add_argument(
+        "--scheduler", default=None, help="a Dask scheduler address, tcp://host:8786 (default: local)"
+    )
+    g.add_argument("--workers", type=_POSITIVE, default=2, help="LocalCluster workers without --scheduler")
+    phys = g.add_argument_group("physics (docs/data.md: each measured against the hls4ml benchmark)")
+    phys.add_argument("--wz", choices=["boson_jet", "diboson", "graviton"], default=None)
+    phys.add_argument("--qcd", choices=["inclusive", "separate"], default=None)
+    phys.add_argument("--labels", choices=["matching", "sample"], default=None)
+    phys.add_argument("--jets", choices=["two_leading", "leading"], default=None)
+    phys.add_argument("--hard-pt", type=_positive_float, default=None, help="hard-process pT bin centre, GeV")
+    phys.add_argument("--detector", action=argparse.BooleanOptionalAction, default=None,
+                      help="the parametric detector before clustering")  # fmt: skip
+    phys.add_argument(
+        "--mpi", action=argparse.BooleanOptionalAction, default=None, help="multiparton interactions"
+    )
     g.add_argument("-q", "--quiet", action="store_true")
     g.set_defaults(func=_cmd_generate)
+    b = d.add_parser(
+        "benchmark", help="the reference tagger on a sample: AUCs and accuracy beside the official ones"
+    )
+    b.add_argument(
+        "file", nargs="?", default="embedded", help="a jet file or shard folder (default: embedded)"
+    )
+    b.add_argument("--model", choices=["dense", "hgb"], default="dense")
+    b.add_argument("--seed", type=int, default=0)
+    b.set_defaults(func=_cmd_data_benchmark)
     i = d.add_parser("info", help="summarise a dataset ('embedded' for the shipped one)")
     i.add_argument("file", nargs="?", default="embedded")
     i.add_argument("--representation", default="features", choices=["features", "images", "sequences"])

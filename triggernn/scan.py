@@ -261,7 +261,7 @@ def run_scan(
     ran: list[str] = []
     if todo:
         cluster = None if scheduler else LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         )  # fmt: skip
         try:
             with Client(scheduler or cluster) as client:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import awkward as ak
 import numpy as np
 
+from triggernn.data.detector import Detector
 from triggernn.data.features import CLASS_NAMES, HLF_FEATURES, hlf_features, rapidity_phi
 
 __all__ = ["ETA_MAX", "JET_R", "EventProcessor"]
@@ -32,11 +33,23 @@ class EventProcessor:
     """Turns Pythia event batches of one stream into labelled jets; accumulates flat per-jet arrays."""
 
     def __init__(
-        self, stream: str, quotas: dict[str, int], pt_min: float, pt_max: float, max_constituents: int | None
+        self,
+        stream: str,
+        quotas: dict[str, int],
+        pt_min: float,
+        pt_max: float,
+        max_constituents: int | None,
+        *,
+        detector: bool = False,
+        seed: int = 0,
+        sample_label: str | None = None,
+        leading: int = 2,
     ) -> None:
         import fastjet
 
         self.fastjet = fastjet
+        self.detector = Detector(np.random.default_rng(seed)) if detector else None
+        self.sample_label, self.leading = sample_label, leading
         self.stream, self.quotas = stream, quotas
         self.pt_min, self.pt_max, self.max_constituents = pt_min, pt_max, max_constituents
         self.jetdef = fastjet.JetDefinition(fastjet.antikt_algorithm, JET_R)
@@ -68,12 +81,20 @@ class EventProcessor:
         px, py, pz, e = (_flat(prt.p[c]) for c in ("px", "py", "pz", "e"))
         pt = np.hypot(px, py)
         eta = np.arcsinh(pz / np.maximum(pt, 1e-12))
-        # Visible final state for clustering: no neutrinos, inside the tracker acceptance.
-        vis = (status > 0) & ~np.isin(np.abs(pid), NEUTRINOS) & (np.abs(eta) < ETA_MAX)
+        # Visible final state for clustering: no neutrinos; inside the tracker acceptance, or (detector) the
+        # calorimeters' own |eta| < 3
+        vis = (status > 0) & ~np.isin(np.abs(pid), NEUTRINOS)
+        if self.detector is None:
+            vis &= np.abs(eta) < ETA_MAX
         sel = np.nonzero(vis)[0]
-        sel_counts = np.bincount(np.repeat(np.arange(len(counts)), counts)[sel], minlength=len(counts))
+        event_of = np.repeat(np.arange(len(counts)), counts)[sel]
+        objects = (px[sel], py[sel], pz[sel], e[sel])
+        if self.detector is not None:  # tracks and calorimeter cells stand in for the particles
+            event_of, objects = self.detector.apply(event_of, pid[sel], *objects)
+        opx, opy, opz, oe = objects
+        obj_counts = np.bincount(event_of, minlength=len(counts))
         particles = ak.zip(
-            {k: ak.unflatten(v[sel], sel_counts) for k, v in (("px", px), ("py", py), ("pz", pz), ("E", e))}
+            {k: ak.unflatten(v, obj_counts) for k, v in (("px", opx), ("py", opy), ("pz", opz), ("E", oe))}
         )
         cs = self.fastjet.ClusterSequence(particles, self.jetdef)
         # Jets below pt_min/2 can be neither in the window nor ahead of a jet that is.
@@ -81,7 +102,7 @@ class EventProcessor:
         cidx = cs.constituent_index(min_pt=0.5 * self.pt_min)
         jp4_all = [ak.to_list(jets[c]) for c in ("px", "py", "pz", "E")]
         offsets = np.concatenate([[0], np.cumsum(counts)])
-        sel_offsets = np.concatenate([[0], np.cumsum(sel_counts)])
+        obj_offsets = np.concatenate([[0], np.cumsum(obj_counts)])
         accepted: list[tuple[str, np.ndarray, np.ndarray]] = []
         for ev in range(len(counts)):
             if not jp4_all[0][ev]:
@@ -90,20 +111,23 @@ class EventProcessor:
             jpt = np.hypot(jp4[:, 0], jp4[:, 1])
             lo, hi = offsets[ev], offsets[ev + 1]
             partons = None
-            for j in np.argsort(-jpt, kind="stable")[:2]:
+            for j in np.argsort(-jpt, kind="stable")[: self.leading]:
                 if not self.pt_min <= jpt[j] < self.pt_max:
                     continue
-                if partons is None:
-                    partons = _Partons(*(a[lo:hi] for a in (status, pid, mother, px, py, pz, e)))
-                jy, jphi = rapidity_phi(*jp4[j][:, None])
-                label = partons.label(self.stream, float(jy[0]), float(jphi[0]))
+                if self.sample_label is not None:  # the class of the sample, as the official production
+                    label = self.sample_label
+                else:
+                    if partons is None:
+                        partons = _Partons(*(a[lo:hi] for a in (status, pid, mother, px, py, pz, e)))
+                    jy, jphi = rapidity_phi(*jp4[j][:, None])
+                    label = partons.label(self.stream, float(jy[0]), float(jphi[0]))
                 if label is None or label not in self.quotas or self.counts[label] >= self.quotas[label]:
                     continue
                 self.counts[label] += 1
-                idx = sel[sel_offsets[ev] + np.asarray(cidx[ev][j], dtype=np.int64)]
+                idx = obj_offsets[ev] + np.asarray(cidx[ev][j], dtype=np.int64)
                 accepted.append((label, jp4[j], idx))
         if accepted:
-            self._add_jets(accepted, px, py, pz, e)
+            self._add_jets(accepted, opx, opy, opz, oe)
 
     def _add_jets(self, accepted: list[tuple[str, np.ndarray, np.ndarray]], px, py, pz, e) -> None:  # type: ignore[no-untyped-def]
         """Features and constituents of the accepted jets. mMDT runs in numpy: measured faster than
@@ -164,9 +188,12 @@ class _Partons:
             a = abs(int(pid[self.hard[k]]))
             return "g" if a == 21 else "q" if a in (1, 2, 3) else None  # c and b jets are dropped
         boson = {"w": 24, "z": 23}.get(stream)
-        if boson is not None:
-            quarks = [i for i in self.hard if abs(pid[i]) <= 5 and abs(pid[mother[i]]) == boson]
-            ok = len(quarks) == 2 and all(self._dr(i, y, phi) < JET_R for i in quarks)
+        if boson is not None:  # the two decay quarks of one boson (a diboson event has two)
+            pairs: dict[int, list[int]] = {}
+            for i in self.hard:
+                if abs(pid[i]) <= 5 and abs(pid[mother[i]]) == boson:
+                    pairs.setdefault(int(mother[i]), []).append(int(i))
+            ok = any(len(q) == 2 and all(self._dr(i, y, phi) < JET_R for i in q) for q in pairs.values())
             return stream if ok else None
         # top: for each top, its b and the two quarks of its W (W copies are followed up to the top)
         groups: dict[int, list[int]] = {}

@@ -19,7 +19,7 @@ __all__ = ["FORMATS", "Raw", "detect_format", "read"]
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("root", "openml", "zenodo_h5")
+FORMATS = ("root", "shards", "openml", "zenodo_h5")
 EXTENSIONS = {".root": "root", ".arff": "openml", ".csv": "openml", ".parquet": "openml", ".pq": "openml",
                ".h5": "zenodo_h5", ".hdf5": "zenodo_h5"}  # fmt: skip
 
@@ -212,9 +212,12 @@ def _read_zenodo(paths: list[pathlib.Path], need_constituents: bool) -> Raw:
 
 # ------------------------------------------------------------------------------------------- load_jets
 def detect_format(path: pathlib.Path) -> str:
-    """Reader for a path: directory -> h5 files; by extension; else by the file's first bytes."""
+    """Reader for a path: a folder of shards (its manifest.json) or of h5 files; by extension; else by the
+    file's first bytes."""
+    from .shards import MANIFEST
+
     if path.is_dir():
-        return "zenodo_h5"
+        return "shards" if (path / MANIFEST).is_file() else "zenodo_h5"
     if path.suffix.lower() in EXTENSIONS:
         return EXTENSIONS[path.suffix.lower()]
     head = path.read_bytes()[:512]
@@ -227,9 +230,28 @@ def detect_format(path: pathlib.Path) -> str:
     raise DataError(f"cannot tell the format of {path}; pass fmt= one of {FORMATS}")
 
 
+def _concat(parts: list[Raw]) -> Raw:
+    """Raws one after the other; padded constituents widened to the widest part."""
+    width = max((p.pt.shape[1] for p in parts if p.pt is not None), default=0)
+
+    def cat(k: str):
+        arrays = [getattr(p, k) for p in parts]
+        if arrays[0] is None:
+            return None
+        if k in ("pt", "deta", "dphi"):
+            arrays = [np.pad(a, ((0, 0), (0, width - a.shape[1]))) for a in arrays]
+        return np.concatenate(arrays)
+
+    return Raw(*(cat(k) for k in ("labels", "features", "jet_pt", "pt", "deta", "dphi")))
+
+
 def read(path: pathlib.Path, fmt: str, need_constituents: bool) -> Raw:
     if fmt == "root":
         return _read_root(path, need_constituents)
+    if fmt == "shards":  # a folder of shards (triggernn data generate --shards), in the manifest's order
+        from .shards import shard_files
+
+        return _concat([_read_root(p, need_constituents) for p in shard_files(path)])
     if need_constituents and fmt == "openml":
         raise DataError(
             f"{path}: the OpenML table holds only the 16 high-level features; images and "
