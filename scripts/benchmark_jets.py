@@ -15,7 +15,9 @@ from pathlib import Path
 
 #: (row label, options added to the previous row's)
 ROWS = [
-    ("previous defaults: W/Z + jet, HardQCD:all matched, 2 leading jets, 800-1200 GeV", {}),
+    ("previous defaults: W/Z + jet, HardQCD:all matched, 2 leading jets, 800-1200 GeV",
+     {"wz": "boson_jet", "qcd": "inclusive", "labels": "matching", "jets": "two_leading", "hard_pt": None,
+      "detector": False, "pt_min": 800.0, "pt_max": 1200.0}),
     ("(1) W/Z from q qbar -> WW / ZZ (diboson)", {"wz": "diboson"}),
     ("(1') W/Z from a bulk graviton -> longitudinal WW / ZZ", {"wz": "graviton"}),
     ("(2) separate qq / gg samples, labelled by sample, leading jet", {"wz": "diboson", "qcd": "separate",
@@ -24,6 +26,7 @@ ROWS = [
     ("(4) parametric detector (tracks, ECAL 0.0175, HCAL 0.022, smearing)", {"detector": True}),
     ("(5) no MPI / underlying event", {"mpi": False}),
 ]  # fmt: skip
+#: Row (4) is the new default (the documented production); row (5) only says what MPI changes.
 
 
 def main() -> None:

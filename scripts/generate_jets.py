@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--classes", default=",".join(CLASS_NAMES), help="comma-separated subset of g,q,w,z,t")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--pt-min", type=float, default=800.0, help="jet pT window lower edge (GeV)")
-    p.add_argument("--pt-max", type=float, default=1200.0, help="jet pT window upper edge (GeV)")
+    p.add_argument("--pt-max", type=float, default=1600.0, help="jet pT window upper edge (GeV)")
     p.add_argument("--processes", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--max-constituents", type=int, default=None, help="keep the leading N constituents")
     p.add_argument("--compression", choices=("zstd", "lzma"), default="zstd")

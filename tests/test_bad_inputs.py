@@ -104,6 +104,12 @@ CASES = [
     (["data", "generate", "-o", "notes.txt", "--n-jets", "10"], "must be a .root file name"),
     (["data", "generate", "-o", "mydata", "--n-jets", "10"], "must be a .root file name"),
     (["data", "generate", "-o", "foreign.root", "--n-jets", "10"], "not a jet file triggernn wrote"),
+    (["data", "generate", "-o", "x.root", "--n-jets", "10", "--hard-pt", "3000"], "outside the jet window"),
+    (
+        ["data", "generate", "-o", "mydata", "--shards", "--n-jets", "10"],
+        "holds files triggernn did not write",
+    ),
+    (["data", "generate", "-o", "x.root", "--shards", "--n-jets", "10"], "pass a folder, not 'x.root'"),
     (["reference", "ref_name.yaml"], "name must be letters, digits"),
     # data
     (["compile", "model.h5", "--data", "missing.npz"], "does not exist"),

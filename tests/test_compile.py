@@ -54,11 +54,12 @@ def test_float_tagger_beyond_the_default_range(float_tagger, jets, tmp_path):
         name="byo_float",
         out=tmp_path / "prj",
         run_root=tmp_path / "runs",
+        width=18,  # the detector-level embedded jets (since 2026-12-01): 16 bits give 98.9% agreement, 18 pass
     )
     v = r.verification
     assert v.passed, v.failures
-    assert v.output_argmax_agreement >= 0.99  # the target, at 16 bits per value
-    assert r.calibration.width == 16
+    assert v.output_argmax_agreement >= 0.99  # the target
+    assert r.calibration.width == 18
     assert r.default["argmax_agreement"] < 0.9  # hls4ml's default fixed<16,6> overflows on these values
     # the input type holds the features (up to several hundred), the first layer's result too
     assert r.calibration.input_type.max > np.max(jets.X_test)
@@ -67,7 +68,7 @@ def test_float_tagger_beyond_the_default_range(float_tagger, jets, tmp_path):
     fc1, relu = parse_fixed(types[("fc1", "result")]), parse_fixed(types[("fc1_relu", "result")])
     assert (relu.signed, relu.width, relu.integer, relu.fractional) == (
         False,
-        15,
+        17,  # the width less the sign bit
         fc1.integer - 1,
         fc1.fractional,
     )

@@ -41,7 +41,7 @@ def test_balance_and_finite(sample: dict[str, np.ndarray]) -> None:
     assert np.bincount(sample["label"]).tolist() == [N_PER_CLASS] * 5
     for name in (*HLF_FEATURES, "jet_pt", "jet_eta", "jet_phi", "jet_mass"):
         assert np.all(np.isfinite(sample[name])), name
-    assert np.all((sample["jet_pt"] >= 800) & (sample["jet_pt"] < 1200))
+    assert np.all((sample["jet_pt"] >= 800) & (sample["jet_pt"] < 1600))  # the default window
     assert np.all(np.abs(sample["jet_eta"]) < 2.5)
     assert sample["meta"]["counts"] == dict.fromkeys(CLASS_NAMES, N_PER_CLASS)
 
@@ -159,3 +159,27 @@ def test_failed_write_leaves_no_file(monkeypatch: pytest.MonkeyPatch, tmp_path: 
         generate_jets(target, 10, processes=1, progress=False)
     assert target.read_bytes() == previous
     assert sorted(p.name for p in tmp_path.iterdir()) == ["jets.root"]
+
+
+def test_generation_options_are_checked_before_any_work(tmp_path: pathlib.Path) -> None:
+    for bad, match in [
+        ({"wz": "bogus"}, "wz must be one of"),
+        ({"labels": "sample", "qcd": "inclusive"}, "needs separate QCD samples"),
+        ({"hard_pt": 2000.0}, "outside the jet window"),
+        ({"detector": "yes"}, "detector must be true or false"),
+        ({"colour": 1}, "unknown generation option 'colour'"),
+    ]:
+        with pytest.raises(DataError, match=match):
+            generate_jets(tmp_path / "x.root", 10, progress=False, **bad)
+    assert not list(tmp_path.iterdir())
+
+
+def test_default_streams_follow_the_documented_production() -> None:
+    opts = gen.GenOptions()
+    assert [opts.stream(c) for c in CLASS_NAMES] == ["gg", "qq", "ww", "zz", "t"]
+    settings = gen.pythia_settings("ww", 1, 800.0, 1600.0, opts)
+    assert "WeakDoubleBoson:ffbar2WW = on" in settings
+    assert "PhaseSpace:pTHatMin = 995" in settings
+    assert "PhaseSpace:pTHatMax = 1005" in settings
+    old = gen.GenOptions(wz="boson_jet", qcd="inclusive", labels="matching", hard_pt=None)
+    assert [old.stream(c) for c in CLASS_NAMES] == ["qcd", "qcd", "w", "z", "t"]

@@ -57,7 +57,7 @@ def test_shards_on_a_scheduler_equal_the_single_file_and_resume(scheduler, tmp_p
     args = {"seed": 4, "pt_min": 800.0, "pt_max": 1200.0}
     folder = tmp_path / "shards"
     first = generate_shards(folder, 40, scheduler=scheduler, progress=False, **args)
-    assert len(first.ran) == 4  # one shard per stream: qcd (g and q), w, z, t
+    assert len(first.ran) == 5  # one shard per sample: gg, qq, ww, zz, tt
     assert first.skipped == []
     names = sorted(p.name for p in folder.iterdir())
     assert names == sorted([".triggernn", MANIFEST, *(p.name for p in first.shards)])  # no .tmp left
@@ -73,7 +73,7 @@ def test_shards_on_a_scheduler_equal_the_single_file_and_resume(scheduler, tmp_p
         load_jets(folder)
     again = generate_shards(folder, 40, scheduler=scheduler, progress=False, **args)
     assert again.ran == [first.shards[2].name]
-    assert len(again.skipped) == 3
+    assert len(again.skipped) == 4
     for p in first.shards:
         if p != first.shards[2]:
             assert p.stat().st_mtime_ns == stamps[p.name]
@@ -96,5 +96,5 @@ def test_cli_shards_locally_and_refuses_user_folders(tmp_path, capsys):
     assert (
         main(["data", "generate", "-o", str(out), "--shards", "--workers", "1", "--n-jets", "10", "-q"]) == 0
     )
-    assert "4 shards, 4 generated now" in capsys.readouterr().out
+    assert "5 shards, 5 generated now" in capsys.readouterr().out
     assert len(load_jets(out, fractions=(1.0, 0.0, 0.0)).y_train) == 10

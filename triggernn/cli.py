@@ -541,7 +541,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--n-jets", type=_POSITIVE, default=2000)
     g.add_argument("--seed", type=int, default=1)
     g.add_argument("--pt-min", type=float, default=800.0)
-    g.add_argument("--pt-max", type=float, default=1200.0)
+    g.add_argument("--pt-max", type=float, default=1600.0)
     g.add_argument("--processes", type=_POSITIVE, default=None, help="worker processes (default: all cores)")
     g.add_argument(
         "--max-constituents", type=_POSITIVE, default=None, help="keep only the leading N constituents"

@@ -112,7 +112,7 @@ class EventProcessor:
             lo, hi = offsets[ev], offsets[ev + 1]
             partons = None
             for j in np.argsort(-jpt, kind="stable")[: self.leading]:
-                if not self.pt_min <= jpt[j] < self.pt_max:
+                if not self.pt_min <= jpt[j] < self.pt_max or abs(np.arcsinh(jp4[j][2] / jpt[j])) >= ETA_MAX:
                     continue
                 if self.sample_label is not None:  # the class of the sample, as the official production
                     label = self.sample_label

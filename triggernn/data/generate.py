@@ -84,13 +84,15 @@ class GenOptions:
     the leading one. ``hard_pt``: the hard process' pT (boson, top or parton) in ``[0.995, 1.005] x hard_pt``
     GeV, as the official 1-TeV production (MadGraph 995-1005 GeV), instead of a window around the jets'."""
 
-    wz: str = "boson_jet"
-    qcd: str = "inclusive"
-    detector: bool = False
+    # the defaults follow the official production as documented (docs/data.md): q qbar -> WW / ZZ, separate
+    # qq and gg samples labelled by sample, the leading jet, the hard process in a 1-TeV bin, the detector
+    wz: str = "diboson"
+    qcd: str = "separate"
+    detector: bool = True
     mpi: bool = True
-    labels: str = "matching"
-    jets: str = "two_leading"
-    hard_pt: float | None = None
+    labels: str = "sample"
+    jets: str = "leading"
+    hard_pt: float | None = 1000.0
 
     _CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
         "wz": ("boson_jet", "diboson", "graviton"),
@@ -320,7 +322,7 @@ def generation_arguments(
     classes: Sequence[str] = CLASS_NAMES,
     seed: int = 1,
     pt_min: float = 800.0,
-    pt_max: float = 1200.0,
+    pt_max: float = 1600.0,
     max_constituents: int | None = None,
     compression: str = "zstd",
     mantissa_bits: int | None = None,
@@ -342,6 +344,11 @@ def generation_arguments(
     if compression not in ("zstd", "lzma"):
         raise DataError(f"compression must be 'zstd' or 'lzma', got {compression!r}")
     options = GenOptions.from_kwargs(physics)
+    if options.hard_pt is not None and not pt_min <= options.hard_pt < pt_max:
+        raise DataError(
+            f"hard_pt={options.hard_pt:g} GeV lies outside the jet window [{pt_min:g}, {pt_max:g}): jets would never "
+            "fill it; pass a hard-process pT inside the window (--hard-pt), or hard_pt=None for one derived from it"
+        )
     arguments: dict[str, object] = {
         "n_jets": n_jets,
         "classes": list(classes),
@@ -365,7 +372,7 @@ def generate_jets(
     classes: Sequence[str] = CLASS_NAMES,
     seed: int = 1,
     pt_min: float = 800.0,
-    pt_max: float = 1200.0,
+    pt_max: float = 1600.0,
     processes: int | None = None,
     max_constituents: int | None = None,
     progress: bool = True,
