@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from triggernn.records import write_json
 
+from .cluster import local_cluster
 from .config import RunConfig, load_config
 from .errors import ConfigError
 
@@ -249,7 +250,7 @@ def run_scan(
 ) -> ScanResult:
     """Run (or resume) the scan at ``path`` on Dask; returns a :class:`ScanResult`. ``scheduler`` is a ``tcp://`` address; without it a LocalCluster of
     ``workers`` single-threaded processes is started (and stopped)."""
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, as_completed
 
     scan, base = load_scan(path)
     points = scan_points(scan, base)
@@ -260,9 +261,7 @@ def run_scan(
     skipped = [p[0] for p in points if p not in todo]
     ran: list[str] = []
     if todo:
-        cluster = None if scheduler else LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-        )  # fmt: skip
+        cluster = None if scheduler else local_cluster(workers)
         try:
             with Client(scheduler or cluster) as client:
                 futures = [

@@ -19,6 +19,7 @@ import pathlib
 import time
 from dataclasses import dataclass, field
 
+from ..cluster import local_cluster
 from ..errors import OutputError
 from ..outputs import MARKER
 from .errors import DataError
@@ -127,7 +128,7 @@ def generate_shards(
 ) -> ShardRun:
     """Generate ``n_jets`` jets as shards in ``folder`` on Dask (see the module docs); ``options`` are those of
     :func:`~triggernn.data.generate_jets` (classes, seed, pt window, constituents, physics options)."""
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, as_completed
 
     from .generate import _import_gen, _tasks, generation_arguments
 
@@ -153,9 +154,7 @@ def generate_shards(
     if not todo:
         return run
     t0 = time.perf_counter()
-    cluster = None if scheduler else LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-    )  # fmt: skip
+    cluster = None if scheduler else local_cluster(workers)
     try:
         with Client(scheduler or cluster) as client:
             futures = [
