@@ -192,7 +192,7 @@ def _activation(n: Layer):
         return lambda x: fixed(x, res)
     if act == "relu":
         return lambda x: fixed(np.maximum(x, 0.0), res)
-    raise NotTraced(f"activation '{act}' (the RTL path has ReLU and linear; lookup tables are not traced)")
+    raise NotTraced(f"activation '{act}' (the RTL path traces ReLU and linear activations only)")
 
 
 @traces("Pooling1D", "Pooling2D")
