@@ -5,14 +5,18 @@ Every folder triggernn writes (an HLS project, a run's report, a scan, a verific
 a file, the working directory, one of its parents, the home folder, or a folder holding one of the inputs is
 never replaced or deleted (``force`` allows replacing an unmarked folder of someone else's files, never the
 others). New content is written into a hidden sibling folder and renamed into place when complete, so an
-interrupted or failed write leaves the old folder as it was and no half-written one.
+interrupted or failed write leaves the old folder as it was and no half-written one. The hidden folder of a
+process that was killed (nothing could remove it then) is removed by the next write of the same folder, once
+its marker shows it was staged on this machine by a process that no longer runs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -85,6 +89,39 @@ def check_output_dir(
     return final
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sweep_stale(final: Path) -> None:
+    """Remove hidden staging folders of ``final`` left by killed triggernn processes on this machine: a
+    ``.partial-`` folder by the pid and host in its marker, an ``.old-PID`` folder (the previous version,
+    renamed while committing) by the pid in its name, and only while ``final`` exists (else it is the only
+    copy)."""
+    host = socket.gethostname()
+    for p in final.parent.iterdir():
+        if not p.name.startswith(f".{final.name}.") or not p.is_dir() or not is_owned(p):
+            continue
+        old = re.fullmatch(rf"\.{re.escape(final.name)}\.old-(\d+)", p.name)
+        if old and final.exists():
+            pid, where = int(old.group(1)), host
+        elif p.name.startswith(f".{final.name}.partial-"):
+            mark = re.search(r"^staged by pid (\d+) on (.+)$", (p / MARKER).read_text(errors="replace"), re.M)
+            if mark is None:
+                continue  # staged before pids were recorded: left alone
+            pid, where = int(mark.group(1)), mark.group(2).strip()
+        else:
+            continue
+        if where == host and pid != os.getpid() and not _alive(pid):
+            shutil.rmtree(p, ignore_errors=True)
+
+
 class Staged:
     """A hidden sibling folder that becomes ``final`` on :meth:`commit` (see :func:`staged_dir`)."""
 
@@ -92,8 +129,12 @@ class Staged:
         self.final = final
         self._made = [p for p in reversed(final.parents) if not p.exists()]  # outermost first
         final.parent.mkdir(parents=True, exist_ok=True)
+        _sweep_stale(final)
         self.path = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
-        (self.path / MARKER).write_text("written by triggernn; replaced whole by the next run\n")
+        (self.path / MARKER).write_text(
+            "written by triggernn; replaced whole by the next run\n"
+            f"staged by pid {os.getpid()} on {socket.gethostname()}\n"
+        )
         self.committed = False
         #: other staged folders that belong with this one: moved into place just before it, or discarded
         self.children: list[Staged] = []
