@@ -254,7 +254,7 @@ def _cmd_rtl(args: argparse.Namespace) -> int:
     X = load_calibration_data(args.data)[0] if args.data is not None else None
     res = rtl(args.project, X, clock_period=args.clock_period, latency_cutoff=args.latency_cutoff,
               simulate=not args.no_sim, synthesize=not args.no_synth, synth_timeout_s=args.synth_timeout,
-              force=args.force)  # fmt: skip
+              synth_jobs=args.synth_jobs, force=args.force)  # fmt: skip
     print("\n".join(res.summary()))
     return 0 if res.passed or args.no_sim else 1
 
@@ -526,6 +526,12 @@ def _parser() -> argparse.ArgumentParser:
     rt.add_argument("--no-sim", action="store_true", help="write the Verilog only, no Verilator check")
     rt.add_argument("--no-synth", action="store_true", help="skip the Yosys synthesis")
     rt.add_argument("--synth-timeout", type=_positive_float, default=3600, help="seconds (default 3600)")
+    rt.add_argument(
+        "--synth-jobs",
+        type=_POSITIVE,
+        default=None,
+        help="Yosys processes at once, one pipeline stage each (default: all cores)",
+    )
     rt.add_argument("--force", action="store_true", help=_FORCE)
     rt.set_defaults(func=_cmd_rtl)
 

@@ -108,7 +108,9 @@ class RTLResult:
                 f"{'latency':<15}{self.latency_cycles:>10}{'':>10}{str(est.get('latency_cycles')) + ' cycles':>16}"
             )
         if s:
-            lines.append(f"synthesis      {s.tool}, {s.seconds:g} s{' (cached)' if s.cached else ''}")
+            where = " (cached)" if s.cached else ""
+            split = f", {s.parts} parts ({s.cpu_seconds:g} s of Yosys)" if s.parts > 1 else ""
+            lines.append(f"synthesis      {s.tool}, {s.seconds:g} s{where}{split}")
         return lines
 
 
@@ -176,6 +178,7 @@ def rtl(
     simulate: bool = True,
     synthesize: bool = True,
     synth_timeout_s: float = 3600,
+    synth_jobs: int | None = None,
     keep_softmax: bool = False,
     force: bool = False,
 ) -> RTLResult:
@@ -183,6 +186,7 @@ def rtl(
 
     ``X``: the events to check (default :func:`test_inputs`). ``clock_period`` (ns; default the project's)
     sets the pipeline: stages of at most ``latency_cutoff`` ns of alkaid's delay model (default the period).
+    ``synth_jobs``: Yosys processes at once, one pipeline stage each (default: the machine's cores).
     Raises :class:`HLSError` naming a layer the RTL path does not reproduce, before anything is written.
     """
     from alkaid.codegen.rtl.rtl_model import RTLModel
@@ -196,6 +200,8 @@ def rtl(
         raise InputError(
             f"clock period and latency cutoff must be positive (got {clock:g} and {cutoff:g} ns)"
         )
+    if synth_jobs is not None and synth_jobs < 1:
+        raise InputError(f"synth_jobs must be at least 1 (got {synth_jobs}): the Yosys processes run at once")
     if str(graph.config.get_config_value("IOType")) != "io_parallel":
         log.info("the RTL is fully parallel (II = 1) whatever the HLS project's io_type")
     seconds: dict[str, float] = {}
@@ -251,7 +257,7 @@ def rtl(
         else:
             model.write(metadata=meta)
         if synthesize:
-            res.synthesis = synthesize_rtl(stage.path, top, timeout_s=synth_timeout_s)
+            res.synthesis = synthesize_rtl(stage.path, top, timeout_s=synth_timeout_s, jobs=synth_jobs)
         res.seconds = {k: round(v, 2) for k, v in seconds.items()}
         write_json(stage.path / "rtl_report.json", res.to_dict(), indent=1)
     return res
