@@ -253,3 +253,9 @@ def test_run_with_the_rtl_stage_records_real_resources(tmp_path):
     assert metrics["rtl"]["synthesis"]["lut"] == r.rtl.synthesis.lut > 0
     assert "Open-source RTL" in (r.run_dir / "report.md").read_text()
     assert any(line.startswith("== RTL") for line in r.summary())
+    # the stage's C simulation (hls4ml's trace() rewrites the project) left the project on disk as emitted:
+    # no trace hooks, and `triggernn rtl` on the folder reads the same graph back
+    from triggernn.hls.link import read_graph
+
+    assert "save_layer_output" not in (r.project.path / "firmware" / "myproject.cpp").read_text()
+    assert read_graph(r.project.path).get_output_variables()[0].shape == [5]

@@ -63,6 +63,27 @@ def check_inputs(shape: tuple[int, ...], X, what: str = "inputs") -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.float32)
 
 
+@contextlib.contextmanager
+def _project_kept(hls_model):
+    """hls4ml's ``trace()`` writes the whole project again, with trace hooks in the firmware and hls4ml's own
+    ``hls4ml_config.yml``: put every file back as it was (and remove what it added), so a C simulation leaves
+    the project on disk, its digest and what ``triggernn rtl`` reads back, as emitted. The library in memory
+    keeps its hooks (same outputs)."""
+    from pathlib import Path
+
+    root = Path(hls_model.config.get_output_dir())
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} if root.is_dir() else None
+    try:
+        yield
+    finally:
+        if before is not None:
+            for p in [p for p in root.rglob("*") if p.is_file()]:
+                if p not in before:
+                    p.unlink()
+                elif p.read_bytes() != before[p]:
+                    p.write_bytes(before[p])
+
+
 def run_csim(hls_model, X: np.ndarray, logits_layer: str | None = None) -> CSimResult:
     """Run ``hls_model`` (compiled) on ``X``, one event at a time as hls4ml's bridge does.
 
@@ -80,7 +101,8 @@ def run_csim(hls_model, X: np.ndarray, logits_layer: str | None = None) -> CSimR
             else:  # trace() rewrites the firmware with its trace hooks and compiles it: through our cache
                 hls_model.compile = functools.partial(compile_cached, hls_model)
                 try:
-                    outputs, traces = hls_model.trace(X)
+                    with _project_kept(hls_model):
+                        outputs, traces = hls_model.trace(X)
                 finally:
                     del hls_model.compile
                 logits = np.asarray(traces[logits_layer]).reshape(len(X), -1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +74,8 @@ def read_graph(path: str | os.PathLike):
     """The hls4ml layer graph of the project in ``path``: its ``triggernn_model.h5`` converted again with its own
     ``hls4ml_config.yml`` (and triggernn's fixes) in a scratch folder, compiled there, and checked to give the
     very firmware on disk (``firmware/``, byte for byte). :class:`HLSError` where it does not."""
+    import atexit
+    import shutil
     import tempfile
 
     import hls4ml
@@ -102,6 +105,7 @@ def read_graph(path: str | os.PathLike):
     register_simple_rnn()
     model = load_model(keras_file)
     scratch = Path(tempfile.mkdtemp(prefix="triggernn-graph-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)  # the graph C-simulates from there till then
     with contextlib.redirect_stdout(io.StringIO()) as captured:
         try:
             graph = hls4ml.converters.convert_from_keras_model(
@@ -134,9 +138,14 @@ def read_graph(path: str | os.PathLike):
     return graph
 
 
+#: hls4ml's trace hooks (``trace()`` writes them into the project; triggernn before 2026-12-02 left them there)
+_TRACE_HOOK = re.compile(rb"#ifndef __SYNTHESIS__\n[ \t]*nnet::save_layer_output<[^\n]*\n#endif\n")
+
+
 def _differs(new: Path, old: Path, new_root: Path, old_root: Path) -> bool:
     if not old.is_file():
         return True
-    # the same lines (hls4ml's order of typedefs in defines.h follows its passes, not the graph)
-    text = new.read_bytes().replace(str(new_root).encode(), str(old_root).encode())
-    return sorted(text.splitlines()) != sorted(old.read_bytes().splitlines())
+    # the same lines (hls4ml's order of typedefs in defines.h follows its passes, not the graph), trace hooks
+    # (outside synthesis) aside
+    text = _TRACE_HOOK.sub(b"", new.read_bytes().replace(str(new_root).encode(), str(old_root).encode()))
+    return sorted(text.splitlines()) != sorted(_TRACE_HOOK.sub(b"", old.read_bytes()).splitlines())
