@@ -150,6 +150,11 @@ CASES = [
     (["run", "small_sample.yaml"], "a verdict needs at least 50"),
     (["run", "nowhere.yaml"], "does not exist"),
     (["verify", "unknown.yaml"], "unknown key"),
+    # the RTL of a project
+    (["rtl", "nowhere"], "the project '.*nowhere' does not exist"),
+    (["rtl", "afile"], "is a file, not a folder"),
+    (["rtl", "mydata"], "is not an hls4ml project"),
+    (["rtl", "mydata", "--data", "missing.npz"], "does not exist"),
     (["verify", str(ROOT / "configs" / "jet_dense.yaml"), "--model", "missing.h5"], "does not exist"),
 ]
 #: Flags out of range: argparse's own message on its last line, exit code 2.
@@ -167,6 +172,9 @@ FLAGS = [
     (["data", "generate", "-o", "x.root", "--n-jets", "-3"], "--n-jets"),
     (["reference", "flow", "--student-epochs", "-5"], "--student-epochs"),
     (["bench", "--workers", "0"], "--workers"),
+    (["rtl", "mydata", "--synth-jobs", "0"], "--synth-jobs"),
+    (["rtl", "mydata", "--clock-period", "-3"], "--clock-period"),
+    (["rtl", "mydata", "--synth-timeout", "0"], "--synth-timeout"),
 ]
 
 

@@ -87,6 +87,11 @@ def read_graph(path: str | os.PathLike):
 
     path = Path(path).absolute()
     cfg_file, keras_file = path / "hls4ml_config.yml", path / GRAPH_MODEL
+    if not path.is_dir():
+        raise HLSError(
+            f"the project '{path}' {'is a file, not a folder' if path.exists() else 'does not exist'}: pass the "
+            "folder `triggernn run` or `triggernn compile` wrote, e.g. hls_projects/jet_dense"
+        )
     if not cfg_file.is_file():
         raise HLSError(
             f"'{path}' is not an hls4ml project (no hls4ml_config.yml): pass a folder that `triggernn run` or "
