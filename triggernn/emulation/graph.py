@@ -180,6 +180,30 @@ def _activation(n: Node):
     raise L.NotEmulated(f"activation '{act}'")
 
 
+def hard_activation(node) -> tuple[str, float, float]:
+    """A HardActivation's function (``hard_sigmoid`` or ``hard_tanh``) and its ``slope`` and ``shift`` as the
+    C++ holds them: the decimal hls4ml writes, assigned to ``slope_t`` / ``shift_t``. The firmware computes
+    ``s = clip(slope * x + shift, 0, 1)`` exactly (``auto``: ap_fixed's full-width product and sum, whose
+    integer bits always hold 1), then ``res_T(s)`` or ``res_T(2 * s - 1)``."""
+    act = str(node.get_attr("activation")).lower()
+    if act not in ("hard_sigmoid", "hard_tanh"):
+        raise L.NotEmulated(f"hard activation '{act}'")
+    consts = []
+    for key in ("slope", "shift"):
+        spec = _spec(node.get_attr(f"{key}_t").precision, key)
+        consts.append(float(cast(np.array([float(repr(float(node.get_attr(key))))]), spec)[0]))
+    return act, consts[0], consts[1]
+
+
+@emulates("HardActivation")
+def _hard_activation(n: Node):
+    act, slope, shift = hard_activation(n.node)
+    res = n.res
+    if act == "hard_sigmoid":
+        return lambda x: cast(np.clip(slope * x + shift, 0.0, 1.0), res)
+    return lambda x: cast(2.0 * np.clip(slope * x + shift, 0.0, 1.0) - 1.0, res)
+
+
 def build_numpy_model(hls_model, project: Path | None = None) -> NumpyModel:
     """The numpy emulation of ``hls_model`` (written to ``project``, its output folder by default), from
     the registered :data:`HANDLERS`.
@@ -273,7 +297,8 @@ def _zero_pad(n: Node):
     return lambda x: to_res(np.pad(x, width))
 
 
-@emulates("BatchNormalization")
+# ApplyAlpha: hls4ml's BatchNormalization subclass for a quantizer's alpha (same nnet::normalize)
+@emulates("BatchNormalization", "ApplyAlpha")
 def _batchnorm(n: Node):
     scale, _ = _weights(n.node, "scale")
     bias, _ = _weights(n.node, "bias")

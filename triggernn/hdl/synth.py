@@ -37,11 +37,14 @@ __all__ = ["SYNTH_SCRIPT", "SynthResult", "synthesize_rtl"]
 
 log = logging.getLogger(__name__)
 
-#: One Yosys run, flattened: a stage with its input register bank, or a whole design.
+#: One Yosys run, flattened: a stage with its input register bank, or a whole design. ``{nodsp}`` is
+#: ``-nodsp`` where the Verilog instantiates no ``multiplier`` (alkaid's adder graphs have no products for a
+#: DSP to take, and Yosys' DSP-packing pass alone takes minutes over a wide register bank).
 SYNTH_SCRIPT = (
-    "read_verilog {sources}; synth_xilinx -family xcup -top {top} -flatten -noiopad -noclkbuf; "
+    "read_verilog {sources}; synth_xilinx -family xcup -top {top} -flatten -noiopad -noclkbuf{nodsp}; "
     "tee -q -o {stat} stat -json"
 )
+_MULTIPLIER = re.compile(rb"\bmultiplier\s*#\s*\(")
 
 #: A stage and the register bank in front of it (the last stage: and the output register behind it), as the
 #: top module connects them; unused register bits are removed by Yosys as in the whole design.
@@ -162,7 +165,9 @@ def _run(cmd: list[str], part: _Part, out: Path, deadline: float) -> dict:
     if left <= 0:
         raise subprocess.TimeoutExpired(cmd, 0)
     stat = out / f"{part.module}.stat.json"
-    script = SYNTH_SCRIPT.format(sources=" ".join(map(str, part.sources)), top=part.module, stat=stat)
+    products = any(_MULTIPLIER.search(p.read_bytes()) for p in part.sources if p.parent.name != "static")
+    script = SYNTH_SCRIPT.format(sources=" ".join(map(str, part.sources)), top=part.module, stat=stat,
+                                 nodsp="" if products else " -nodsp")  # fmt: skip
     t0 = time.perf_counter()
     proc = subprocess.run([*cmd, "-q", "-l", str(out / f"{part.module}.log"), "-p", script],
                           capture_output=True, text=True, timeout=left)  # fmt: skip

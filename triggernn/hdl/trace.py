@@ -195,6 +195,18 @@ def _activation(n: Layer):
     raise NotTraced(f"activation '{act}' (the RTL path traces ReLU and linear activations only)")
 
 
+@traces("HardActivation")
+def _hard_activation(n: Layer):
+    act, slope, shift = G.hard_activation(n.node)
+    res = n.res
+
+    def f(x):
+        s = np.minimum(np.maximum(x * slope + shift, 0.0), 1.0)  # exact (ap_fixed's auto type), then (res_T)
+        return fixed(s if act == "hard_sigmoid" else s * 2.0 - 1.0, res)
+
+    return f
+
+
 @traces("Pooling1D", "Pooling2D")
 def _max_pool(n: Layer):
     node = n.node
@@ -233,7 +245,7 @@ def _zero_pad(n: Layer):
     return lambda x: fixed(_gather(x, index), n.res)
 
 
-@traces("BatchNormalization")
+@traces("BatchNormalization", "ApplyAlpha")
 def _batchnorm(n: Layer):
     scale, _ = _weights(n.node, "scale")
     bias, _ = _weights(n.node, "bias")
