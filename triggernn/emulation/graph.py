@@ -204,6 +204,23 @@ def _hard_activation(n: Node):
     return lambda x: cast(2.0 * np.clip(slope * x + shift, 0.0, 1.0) - 1.0, res)
 
 
+def leaky_relu_alpha(node) -> float:
+    """A LeakyReLU's negative slope as the C++ holds it: the decimal hls4ml writes into the call, passed as
+    ``param_t``. The firmware gives ``res_T(x)`` for ``x > 0``, else ``res_T(alpha * x)`` (the product
+    exact)."""
+    act = str(node.get_attr("activation")).lower()
+    if act not in ("leakyrelu", "leaky_relu"):
+        raise L.NotEmulated(f"parametrized activation '{act}'")
+    spec = _spec(node.get_attr("param_t").precision, "the slope")
+    return float(cast(np.array([float(node.get_attr("activ_param", 1.0))]), spec)[0])
+
+
+@emulates("LeakyReLU", "ParametrizedActivation")
+def _leaky_relu(n: Node):
+    alpha, res = leaky_relu_alpha(n.node), n.res
+    return lambda x: cast(np.where(x > 0, x, alpha * x), res)
+
+
 def build_numpy_model(hls_model, project: Path | None = None) -> NumpyModel:
     """The numpy emulation of ``hls_model`` (written to ``project``, its output folder by default), from
     the registered :data:`HANDLERS`.

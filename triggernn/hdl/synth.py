@@ -37,11 +37,12 @@ __all__ = ["SYNTH_SCRIPT", "SynthResult", "synthesize_rtl"]
 
 log = logging.getLogger(__name__)
 
-#: One Yosys run, flattened: a stage with its input register bank, or a whole design. ``{nodsp}`` is
+#: One Yosys run, flattened: a stage with its input register bank, or a whole design. ``{options}``:
 #: ``-nodsp`` where the Verilog instantiates no ``multiplier`` (alkaid's adder graphs have no products for a
-#: DSP to take, and Yosys' DSP-packing pass alone takes minutes over a wide register bank).
+#: DSP to take), ``-nosrl`` for a stage (one register bank: no chain of flip-flops to pack into a shift
+#: register); Yosys' DSP- and SRL-packing passes alone took minutes each over a wide register bank.
 SYNTH_SCRIPT = (
-    "read_verilog {sources}; synth_xilinx -family xcup -top {top} -flatten -noiopad -noclkbuf{nodsp}; "
+    "read_verilog {sources}; synth_xilinx -family xcup -top {top} -flatten -noiopad -noclkbuf{options}; "
     "tee -q -o {stat} stat -json"
 )
 _MULTIPLIER = re.compile(rb"\bmultiplier\s*#\s*\(")
@@ -110,9 +111,10 @@ class _Part:
 
     module: str
     sources: list[Path]
+    stage: bool = False
 
     def key(self, version: str) -> str:
-        h = hashlib.sha256(f"{version}\n{SYNTH_SCRIPT}\n{self.module}\n".encode())
+        h = hashlib.sha256(f"{version}\n{SYNTH_SCRIPT}\n{self.module}\n{self.stage}\n".encode())
         for p in self.sources:
             h.update(p.name.encode() + b"\0" + p.read_bytes())
         return h.hexdigest()[:24]
@@ -141,7 +143,7 @@ def _stage_wrappers(top_file: Path, stages: list[Path], out: Path) -> list[_Part
         tail = _LAST_TAIL.format(**fmt) if p.stem == last[0] else "    assign q = o;\n"
         wrapper = out / f"triggernn_{p.stem}.v"
         wrapper.write_text(_STAGE_WRAPPER.format(**fmt, tail=tail))
-        parts.append(_Part(f"triggernn_{p.stem}", [*static, p, wrapper]))
+        parts.append(_Part(f"triggernn_{p.stem}", [*static, p, wrapper], stage=True))
     return parts
 
 
@@ -166,8 +168,9 @@ def _run(cmd: list[str], part: _Part, out: Path, deadline: float) -> dict:
         raise subprocess.TimeoutExpired(cmd, 0)
     stat = out / f"{part.module}.stat.json"
     products = any(_MULTIPLIER.search(p.read_bytes()) for p in part.sources if p.parent.name != "static")
+    options = ("" if products else " -nodsp") + (" -nosrl" if part.stage else "")
     script = SYNTH_SCRIPT.format(sources=" ".join(map(str, part.sources)), top=part.module, stat=stat,
-                                 nodsp="" if products else " -nodsp")  # fmt: skip
+                                 options=options)  # fmt: skip
     t0 = time.perf_counter()
     proc = subprocess.run([*cmd, "-q", "-l", str(out / f"{part.module}.log"), "-p", script],
                           capture_output=True, text=True, timeout=left)  # fmt: skip

@@ -207,6 +207,15 @@ def _hard_activation(n: Layer):
     return f
 
 
+@traces("LeakyReLU", "ParametrizedActivation")
+def _leaky_relu(n: Layer):
+    alpha, res = G.leaky_relu_alpha(n.node), n.res
+    if not 0 <= alpha <= 1:
+        raise NotTraced(f"a negative slope of {alpha:g} (max(x, alpha x) holds for 0 <= alpha <= 1 only)")
+    # x > 0 ? x : alpha x  ==  max(x, alpha x) for 0 <= alpha <= 1; the product exact, then (res_T)
+    return lambda x: fixed(np.maximum(x, x * alpha), res)
+
+
 @traces("Pooling1D", "Pooling2D")
 def _max_pool(n: Layer):
     node = n.node
