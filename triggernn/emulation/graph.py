@@ -128,7 +128,7 @@ def _dense(n: Node):
     return L.dense_op(W.reshape(-1, W.shape[-1]), b.ravel(), n.x_spec, w_spec, _type(node, "accum_t"), n.res)
 
 
-@emulates("Conv1D", "Conv2D", values=_patch_values)
+@emulates("Conv1D", "Conv2D", "Conv2DBatchnorm", values=_patch_values)  # the last: batch norm folded in
 def _conv(n: Node):
     node = n.node
     W, w_spec = _weights(node, "weight")

@@ -159,7 +159,7 @@ def _positions(shape: tuple[int, ...]) -> np.ndarray:
     return np.arange(int(np.prod(shape))).reshape(1, *shape)
 
 
-@traces("Conv1D", "Conv2D")
+@traces("Conv1D", "Conv2D", "Conv2DBatchnorm")  # the last: QConv2DBatchnorm, batch norm folded in
 def _conv(n: Layer):
     from ..emulation.layers import conv_patches
 
