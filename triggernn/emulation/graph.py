@@ -128,17 +128,39 @@ def _dense(n: Node):
     return L.dense_op(W.reshape(-1, W.shape[-1]), b.ravel(), n.x_spec, w_spec, _type(node, "accum_t"), n.res)
 
 
-@emulates("Conv1D", "Conv2D", "Conv2DBatchnorm", values=_patch_values)  # the last: batch norm folded in
-def _conv(n: Node):
-    node = n.node
+#: Convolutions, as hls4ml's class names them: Conv2DBatchnorm is QConv2DBatchnorm with the batch norm folded
+#: into the kernel (the same nnet::conv_2d); the depthwise ones weigh each channel by its own kernel.
+CONV_CLASSES = ("Conv1D", "Conv2D", "Conv2DBatchnorm", "DepthwiseConv1D", "DepthwiseConv2D")
+
+
+def conv_matrix(node) -> tuple[np.ndarray, np.ndarray, FixedSpec, int]:
+    """A convolution node as (W, b, weight type, spatial dims): W the (kernel x channels, filters) matrix its
+    im2col patches (in (kernel position, channel) order) are multiplied by. A depthwise kernel becomes the
+    block-diagonal matrix of the same products: nnet's depthwise loops cast each product to ``accum_t`` and
+    add it to its channel's accumulator, as ``nnet::dense`` does, and the zeros add exact zeros."""
     W, w_spec = _weights(node, "weight")
     if node.get_attr("_weights_transposed", False):  # (F, *kernel, C) -> (*kernel, C, F)
         W = np.moveaxis(W, 0, -1)
     b, _ = _weights(node, "bias")
-    kernel, stride, pads = _window(node, "filt", 1 if node.class_name == "Conv1D" else 2)
     if (node.get_attr("dilation") or 1) != 1:
         raise L.NotEmulated("dilated convolutions")
-    dense = L.dense_op(W.reshape(-1, W.shape[-1]), b.ravel(), n.x_spec, w_spec, _type(node, "accum_t"), n.res)
+    nd = 1 if node.class_name.endswith("1D") else 2
+    if node.class_name.startswith("Depthwise"):
+        if int(node.get_attr("depth_multiplier") or 1) != 1:
+            raise L.NotEmulated("a depth multiplier above 1")
+        w = W.reshape(-1, int(node.get_attr("n_chan")))  # (kernel positions, C)
+        full = np.zeros((*w.shape, w.shape[1]))
+        full[:, np.arange(w.shape[1]), np.arange(w.shape[1])] = w
+        return full.reshape(-1, w.shape[1]), b.ravel(), w_spec, nd
+    return W.reshape(-1, W.shape[-1]), b.ravel(), w_spec, nd
+
+
+@emulates(*CONV_CLASSES, values=_patch_values)
+def _conv(n: Node):
+    node = n.node
+    W, b, w_spec, nd = conv_matrix(node)
+    kernel, stride, pads = _window(node, "filt", nd)
+    dense = L.dense_op(W, b, n.x_spec, w_spec, _type(node, "accum_t"), n.res)
 
     def f(x):
         return dense(L.conv_patches(x, kernel, stride, pads))

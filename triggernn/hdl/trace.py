@@ -144,7 +144,7 @@ def _dense(n: Layer):
     if node.get_attr("_weights_transposed", False):
         W = W.T
     b, _ = _weights(node, "bias")
-    affine = _affine(W.reshape(-1, W.shape[-1]), b.ravel(), n.x_spec, w_spec, _type(node, "accum_t"), n.res)
+    affine = _affine(W, b, n.x_spec, w_spec, _type(node, "accum_t"), n.res)
     n_in = W.reshape(-1, W.shape[-1]).shape[0]
     return lambda x: affine(x.reshape(-1, n_in))
 
@@ -159,23 +159,17 @@ def _positions(shape: tuple[int, ...]) -> np.ndarray:
     return np.arange(int(np.prod(shape))).reshape(1, *shape)
 
 
-@traces("Conv1D", "Conv2D", "Conv2DBatchnorm")  # the last: QConv2DBatchnorm, batch norm folded in
+@traces(*G.CONV_CLASSES)
 def _conv(n: Layer):
     from ..emulation.layers import conv_patches
 
     node = n.node
-    W, w_spec = _weights(node, "weight")
-    if node.get_attr("_weights_transposed", False):
-        W = np.moveaxis(W, 0, -1)
-    b, _ = _weights(node, "bias")
-    nd = 1 if node.class_name == "Conv1D" else 2
+    W, b, w_spec, nd = G.conv_matrix(node)
     kernel, stride, pads = G._window(node, "filt", nd)
-    if (node.get_attr("dilation") or 1) != 1:
-        raise NotTraced("dilated convolutions")
     in_shape = tuple(int(d) for d in node.get_input_variable().shape)
     # im2col on positions: the same patches as the emulator's, padding as -1 (a zero)
     index = conv_patches(_positions(in_shape) + 1, kernel, stride, pads)[0] - 1
-    affine = _affine(W.reshape(-1, W.shape[-1]), b.ravel(), n.x_spec, w_spec, _type(node, "accum_t"), n.res)
+    affine = _affine(W, b, n.x_spec, w_spec, _type(node, "accum_t"), n.res)
 
     def f(x):
         patches = _gather(x, index)
