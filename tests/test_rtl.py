@@ -111,10 +111,10 @@ def build(spec):
     return tf.keras.Model(inp, x)
 
 
-def _emit(model, path, n: int = 200, seed: int = 0):
+def _emit(model, path, n: int = 200, seed: int = 0, softmax: str = "stable"):
     input_type = FixedSpec(10, 4)
     cfg = load_config({"name": "rtlprop", "model": {"softmax": False}, "quantization": {"input": "ap_fixed<10,4>"},
-                       "hls": {"io_type": "io_parallel"}})  # fmt: skip
+                       "hls": {"io_type": "io_parallel", "softmax": {"implementation": softmax}}})  # fmt: skip
     X = to_fixed_grid(
         np.random.default_rng(seed).normal(scale=2.0, size=(n, *model.input_shape[1:])), input_type
     )
@@ -211,15 +211,42 @@ def test_synthesis_stage_by_stage_counts_what_one_flat_run_counts(tmp_path):
     assert len(list((tmp_path / "c1").glob("*/result.json"))) == split.parts
 
 
+@needs_verilator
+@pytest.mark.parametrize(("act", "impl"), [("sigmoid", "stable"), ("tanh", "latency")])
+def test_lookup_tables_and_the_softmax_in_the_rtl(act, impl, tmp_path):
+    """hls4ml's sigmoid/tanh tables inside the model and the final softmax (its exp and inverse tables, the
+    sum in accum_t, the products) as alkaid lookup tables: with the softmax kept, every probability equal to
+    C-sim's; left out (the default), every logit."""
+    qk = import_qkeras()
+    seed_everything(11)
+    inp = tf.keras.Input((8,), name="features")
+    q = {
+        "kernel_quantizer": qk.quantized_bits(6, 1, alpha=1),
+        "bias_quantizer": qk.quantized_bits(6, 1, alpha=1),
+    }
+    x = qk.QDense(6, name="fc0", **q)(inp)
+    x = tf.keras.layers.Activation(act, name="squash")(x)
+    x = qk.QDense(4, name="fc1", **q)(x)
+    model = tf.keras.Model(inp, tf.keras.layers.Activation("softmax", name="softmax")(x))
+    project, X = _emit(model, tmp_path / "prj", n=300, softmax=impl)
+    logits = rtl(project, X, synthesize=False)
+    assert (logits.compared_node, logits.dropped) == ("fc1", ["softmax"])
+    assert logits.exact_vs_csim == logits.exact_vs_emulator == 1.0
+    probs = rtl(project, X, synthesize=False, keep_softmax=True)
+    assert (probs.compared_node, probs.dropped) == ("softmax", [])
+    assert probs.exact_vs_csim == probs.exact_vs_emulator == 1.0, probs.summary()
+    assert probs.latency_cycles > logits.latency_cycles
+
+
 def test_unsupported_layer_is_named_before_anything_is_written(tmp_path):
     qk = import_qkeras()
     inp = tf.keras.Input((4,))
     x = qk.QDense(3, kernel_quantizer=qk.quantized_bits(6, 0, alpha=1), bias_quantizer=qk.quantized_bits(6, 0, alpha=1),
                   name="fc")(inp)  # fmt: skip
-    x = tf.keras.layers.Activation("tanh", name="squash")(x)
+    x = tf.keras.layers.Activation("softsign", name="squash")(x)
     x = qk.QDense(2, kernel_quantizer=qk.quantized_bits(6, 0, alpha=1), name="out")(x)
     project, X = _emit(tf.keras.Model(inp, x), tmp_path / "prj", n=20)
-    with pytest.raises(HLSError, match=r"layer 'squash' \(Activation\): activation 'tanh'"):
+    with pytest.raises(HLSError, match=r"layer 'squash' \(Activation\): activation 'softsign'"):
         rtl(project, X, synthesize=False)
     assert not (project.path / "rtl").exists()
 

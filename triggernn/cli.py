@@ -254,7 +254,7 @@ def _cmd_rtl(args: argparse.Namespace) -> int:
     X = load_calibration_data(args.data)[0] if args.data is not None else None
     res = rtl(args.project, X, clock_period=args.clock_period, latency_cutoff=args.latency_cutoff,
               simulate=not args.no_sim, synthesize=not args.no_synth, synth_timeout_s=args.synth_timeout,
-              synth_jobs=args.synth_jobs, force=args.force)  # fmt: skip
+              synth_jobs=args.synth_jobs, keep_softmax=args.keep_softmax, force=args.force)  # fmt: skip
     print("\n".join(res.summary()))
     return 0 if res.passed or args.no_sim else 1
 
@@ -522,6 +522,11 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive_float,
         default=None,
         help="ns of logic per stage (default: the period)",
+    )
+    rt.add_argument(
+        "--keep-softmax",
+        action="store_true",
+        help="the final softmax in the RTL too (default: left out, the logits compared)",
     )
     rt.add_argument("--no-sim", action="store_true", help="write the Verilog only, no Verilator check")
     rt.add_argument("--no-synth", action="store_true", help="skip the Yosys synthesis")

@@ -339,6 +339,8 @@ class RTLConfig(_Strict):
     """ns of logic per pipeline stage in alkaid's delay model (default: hls.clock_period)."""
     synthesize: bool = True
     synth_timeout_s: float = Field(default=3600, gt=0)
+    keep_softmax: bool = False
+    """Trace the final softmax too (its tables, the sum, the products): compare probabilities, not logits."""
     synth_jobs: int | None = Field(default=None, ge=1)
     """Yosys processes at once, one pipeline stage each (default: the machine's cores)."""
 

@@ -354,7 +354,7 @@ def _run_rtl(cfg: RunConfig, result: RunResult) -> None:
     with _stage(result.timings, "rtl"):
         r = rtl(result.project, result.X_test, latency_cutoff=cfg.rtl.latency_cutoff,
                 synthesize=cfg.rtl.synthesize, synth_timeout_s=cfg.rtl.synth_timeout_s,
-                synth_jobs=cfg.rtl.synth_jobs)  # fmt: skip
+                synth_jobs=cfg.rtl.synth_jobs, keep_softmax=cfg.rtl.keep_softmax)  # fmt: skip
     result.rtl = r
     metrics_file = result.run_dir / "metrics.json"
     write_json(metrics_file, {**json.loads(metrics_file.read_text()), "rtl": r.to_dict()}, indent=1)

@@ -207,7 +207,7 @@ def rtl(
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     try:
-        traced = trace_graph(graph, keep_softmax=keep_softmax)
+        traced = trace_graph(graph, keep_softmax=keep_softmax, project=path)
     except NotTraced as err:
         raise HLSError(f"the RTL path cannot reproduce this firmware: {err}") from None
     seconds["trace"] = time.perf_counter() - t0

@@ -3,14 +3,16 @@
 The tracers read the same hls4ml graph, weights and types as the numpy emulator (:mod:`triggernn.emulation.graph`)
 and apply the same C++ semantics, on alkaid's symbolic fixed-point arrays instead of numbers: a constant
 matrix-vector product becomes an adder graph (distributed arithmetic), a cast ``(res_T) x`` becomes alkaid's
-``quantize`` with the type's rounding and overflow modes. A layer, type or mode alkaid cannot reproduce bit for
-bit is refused (:class:`NotTraced`) with its name.
+``quantize`` with the type's rounding and overflow modes, a table activation (sigmoid, tanh, softmax) becomes
+alkaid lookup tables holding the firmware's own entries, indexed as the C++ indexes them. A layer, type or
+mode alkaid cannot reproduce bit for bit is refused (:class:`NotTraced`) with its name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -80,6 +82,8 @@ class Layer:
     x_spec: FixedSpec
     res: FixedSpec
     shape: tuple[int, ...]
+    tables: dict = field(default_factory=dict)
+    """The firmware's own lookup tables the layer reads (the emulator's: printed by the project's C++)."""
 
 
 #: hls4ml layer class -> ``tracer(Layer) -> f(x)``, ``x`` an alkaid array of one event's values.
@@ -178,7 +182,80 @@ def _conv(n: Layer):
     return f
 
 
-@traces("Activation")
+def _lookup(index, fn):
+    """``fn`` of an integer-valued alkaid array as a lookup table over the values it can take (alkaid's
+    ``apply``: one LUT-mapped table per distinct range)."""
+    return index.apply(lambda v: fn(np.round(v).astype(np.int64))).quantize()
+
+
+def _floor(v):
+    """floor(v) of an alkaid array, into an integer type wide enough never to wrap."""
+    from alkaid.trace.ops import quantize
+
+    return quantize(v, 1, int(np.max(v.kif[1])) + 1, 0, "WRAP", "TRN")
+
+
+def _top_bits(v, spec: FixedSpec, n_bits: int):
+    """The top ``n_bits`` of ``v``'s bit pattern in ``spec``, as an unsigned integer (``softmax_idx_from_real_val``):
+    ``v`` on ``spec``'s grid, truncated to its top bits, wrapped as an unsigned integer."""
+    from alkaid.trace.ops import quantize
+
+    shift = spec.width - n_bits
+    coarse = quantize(
+        v, int(spec.signed), spec.integer - int(spec.signed), spec.fractional - shift, "WRAP", "TRN"
+    )
+    # the same bits read unsigned: the pattern's value scaled to an integer, modulo 2**n_bits
+    return quantize(coarse * 2.0 ** (spec.fractional - shift), 0, n_bits, 0, "WRAP", "TRN")
+
+
+def _table_activation(kind: str, table: np.ndarray, res: FixedSpec):
+    """``nnet::sigmoid`` / ``nnet::tanh``: index ``trunc(x N / span) + N / 2`` clipped to the table."""
+    n = len(table)
+    span = 16 if kind == "sigmoid" else 8
+
+    def f(x):
+        a = x * (n / span)  # a power of two: exact
+        t = _floor(np.maximum(a, 0.0)) - _floor(np.maximum(-a, 0.0))  # trunc(a), toward zero
+        index = np.minimum(np.maximum(t + (span // 2) * n // span, 0.0), float(n - 1))
+        return _lookup(index, lambda i: G.cast(table[i], res))
+
+    return f
+
+
+def _softmax(n: Layer):
+    """``nnet::softmax_stable`` / ``softmax_latency``: the exp table at the top bits of ``max - x`` (or of ``x``),
+    the sum over hls4ml's reduction tree in ``accum_t``, the inverse table at the top bits of the sum, one
+    product per output (a multiplier: both operands are variables)."""
+    from ..emulation.layers import reduce_tree
+
+    node = n.node
+    if len(node.get_input_variable().shape) != 1:
+        raise NotTraced("a softmax over more than one axis")
+    impl = str(node.get_attr("implementation", "stable")).lower()
+    if impl not in ("stable", "latency"):
+        raise NotTraced(f"softmax implementation '{impl}'")
+    exp_t, inv_t = n.tables[(node.name, f"exp_{impl}")], n.tables[(node.name, "invert")]
+    exp_bits, inv_bits = int(np.log2(len(exp_t))), int(np.log2(len(inv_t)))
+    acc, inv_inp = _type(node, "accum_t"), _type(node, "inv_inp_t")
+    norm_t = _type(node, "inp_norm_t")
+
+    def f(x):
+        x = x.ravel()
+        if impl == "stable":
+            norm = fixed(np.max(x.reshape(1, -1), axis=-1) - x, norm_t)  # (1,) - (N,): an array, not a scalar
+            e = _lookup(_top_bits(norm, norm_t, exp_bits), lambda i: exp_t[i])
+        else:
+            e = _lookup(_top_bits(x, n.x_spec, exp_bits), lambda i: exp_t[i])
+        e = fixed(e, acc)
+        # hls4ml's reduction tree over (1, N): every partial sum cast to accum_t at the same nodes
+        total = fixed(reduce_tree(e.reshape(1, -1), lambda a, b: fixed(a + b, acc)), inv_inp)
+        inv = _lookup(_top_bits(total, inv_inp, inv_bits), lambda i: inv_t[i])
+        return fixed(e * inv, n.res)
+
+    return f
+
+
+@traces("Activation", "Softmax")
 def _activation(n: Layer):
     act = str(n.node.get_attr("activation")).lower()
     res = n.res
@@ -186,7 +263,13 @@ def _activation(n: Layer):
         return lambda x: fixed(x, res)
     if act == "relu":
         return lambda x: fixed(np.maximum(x, 0.0), res)
-    raise NotTraced(f"activation '{act}' (the RTL path traces ReLU and linear activations only)")
+    if act in ("sigmoid", "tanh"):
+        return _table_activation(act, n.tables[(n.node.name, act)], res)
+    if act == "softmax":
+        return _softmax(n)
+    raise NotTraced(
+        f"activation '{act}' (the RTL path traces ReLU, linear, sigmoid, tanh and softmax activations)"
+    )
 
 
 @traces("HardActivation")
@@ -268,10 +351,11 @@ class TracedModel:
     dropped: list[str]
 
 
-def trace_graph(hls_model, *, keep_softmax: bool = False) -> TracedModel:
+def trace_graph(hls_model, *, keep_softmax: bool = False, project=None) -> TracedModel:
     """Trace the compiled hls4ml ``hls_model`` into alkaid's combinational logic, layer by layer through
     :data:`TRACERS`. A final softmax is left out (the RTL outputs the logits a trigger's argmax reads) unless
-    ``keep_softmax``, which is refused: its lookup tables are not traced.
+    ``keep_softmax``. Lookup tables (sigmoid, tanh, softmax) are the firmware's own, read from ``project``
+    (default: the graph's output folder) as the emulator reads them.
 
     Raises :class:`NotTraced` naming the first layer it cannot reproduce.
     """
@@ -282,17 +366,22 @@ def trace_graph(hls_model, *, keep_softmax: bool = False) -> TracedModel:
         raise NotTraced("models with several inputs or outputs")
     layers = [node for node in hls_model.get_layers() if node.class_name != "Input"]
     dropped = []
-    if (layers and layers[-1].class_name == "Softmax") or (
-        layers and str(layers[-1].get_attr("activation", "")).lower() == "softmax"
+    if not keep_softmax and (
+        (layers and layers[-1].class_name == "Softmax")
+        or (layers and str(layers[-1].get_attr("activation", "")).lower() == "softmax")
     ):
-        if keep_softmax:
-            raise NotTraced(f"layer '{layers[-1].name}' (softmax): its lookup tables are not traced")
         dropped.append(layers.pop().name)
     for node in layers:
         if node.class_name not in TRACERS:
             raise NotTraced(f"layer '{node.name}' ({node.class_name}): {node.class_name} layers")
         if len(node.inputs) != 1:
             raise NotTraced(f"layer '{node.name}' ({node.class_name}) with {len(node.inputs)} inputs")
+    folder = Path(project or hls_model.config.get_output_dir())
+    requests = []
+    for node in layers:
+        tables_of = G.HANDLERS[node.class_name].tables if node.class_name in G.HANDLERS else None
+        requests += tables_of(node, folder) if tables_of else []
+    tables = G.read_tables(folder, requests) if requests else {}
     try:
         in_spec = G._spec(inputs[0].type.precision, "the input")
     except NotEmulated as err:
@@ -306,7 +395,7 @@ def trace_graph(hls_model, *, keep_softmax: bool = False) -> TracedModel:
         try:
             x_spec = G._spec(node.get_input_variable().type.precision, "input")
             res = G._spec(out_var.type.precision, "result")
-            x = TRACERS[node.class_name](Layer(node, x_spec, res, shape))(x)
+            x = TRACERS[node.class_name](Layer(node, x_spec, res, shape, tables))(x)
         except (NotTraced, NotEmulated) as err:
             raise NotTraced(f"layer '{node.name}' ({node.class_name}): {err}") from None
         x = x.reshape(shape)
