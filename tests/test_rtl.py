@@ -212,7 +212,9 @@ def test_synthesis_stage_by_stage_counts_what_one_flat_run_counts(tmp_path):
 
 
 @needs_verilator
-@pytest.mark.parametrize(("act", "impl"), [("sigmoid", "stable"), ("tanh", "latency")])
+@pytest.mark.parametrize(
+    ("act", "impl"), [("sigmoid", "stable"), pytest.param("tanh", "latency", marks=pytest.mark.slow)]
+)
 def test_lookup_tables_and_the_softmax_in_the_rtl(act, impl, tmp_path):
     """hls4ml's sigmoid/tanh tables inside the model and the final softmax (its exp and inverse tables, the
     sum in accum_t, the products) as alkaid lookup tables: with the softmax kept, every probability equal to
