@@ -129,8 +129,10 @@ def _dense(n: Node):
 
 
 #: Convolutions, as hls4ml's class names them: Conv2DBatchnorm is QConv2DBatchnorm with the batch norm folded
-#: into the kernel (the same nnet::conv_2d); the depthwise ones weigh each channel by its own kernel.
-CONV_CLASSES = ("Conv1D", "Conv2D", "Conv2DBatchnorm", "DepthwiseConv1D", "DepthwiseConv2D")
+#: into the kernel (the same nnet::conv_2d); the depthwise ones weigh each channel by its own kernel; the
+#: pointwise ones (1x1: the second half of a separable convolution) are convolutions of width 1.
+CONV_CLASSES = ("Conv1D", "Conv2D", "Conv2DBatchnorm", "DepthwiseConv1D", "DepthwiseConv2D", "PointwiseConv1D",
+                "PointwiseConv2D")  # fmt: skip
 
 
 def conv_matrix(node) -> tuple[np.ndarray, np.ndarray, FixedSpec, int]:
