@@ -212,6 +212,7 @@ def test_synthesis_stage_by_stage_counts_what_one_flat_run_counts(tmp_path):
 
 
 @needs_verilator
+@needs_yosys
 @pytest.mark.parametrize(
     ("act", "impl"), [("sigmoid", "stable"), pytest.param("tanh", "latency", marks=pytest.mark.slow)]
 )
@@ -238,6 +239,14 @@ def test_lookup_tables_and_the_softmax_in_the_rtl(act, impl, tmp_path):
     assert (probs.compared_node, probs.dropped) == ("softmax", [])
     assert probs.exact_vs_csim == probs.exact_vs_emulator == 1.0, probs.summary()
     assert probs.latency_cycles > logits.latency_cycles
+    # the tables are a file of their own beside the stages: each stage synthesized with it, still split
+    from triggernn.hdl import synthesize_rtl
+
+    rtl_dir = project.path / "rtl"
+    assert (rtl_dir / "src" / "myproject_tables.v").is_file()
+    s = synthesize_rtl(rtl_dir, "myproject", cache=tmp_path / "cache", progress=False)
+    assert s.parts == probs.latency_cycles == len(list((rtl_dir / "src").glob("logic*.v")))
+    assert s.lut > 0
 
 
 def test_unsupported_layer_is_named_before_anything_is_written(tmp_path):

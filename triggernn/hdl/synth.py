@@ -120,18 +120,24 @@ class _Part:
         return h.hexdigest()[:24]
 
 
-def _stage_wrappers(top_file: Path, stages: list[Path], out: Path) -> list[_Part] | None:
-    """The stages of alkaid's pipeline, each wrapped with its register bank (see :data:`_STAGE_WRAPPER`);
-    None unless the top module is the plain chain ``reg -> stage -> reg`` this expects."""
+def _stage_wrappers(top_file: Path, others: list[Path], out: Path) -> list[_Part] | None:
+    """The stages of alkaid's pipeline, each wrapped with its register bank (see :data:`_STAGE_WRAPPER`); the
+    other files (lookup tables) go with every stage. None unless the top module is the plain chain
+    ``reg -> stage -> reg`` this expects."""
     text = top_file.read_text()
     feeds = dict(re.findall(r"assign INTERNAL_(\w+)_inp\[\d+:0\] = (\w+)\[\d+:0\];", text))
     regs = set(re.findall(r"^\s*reg \[\d+:0\] (\w+);", text, re.M))
     last = re.findall(r"model_out\[\d+:0\] <= INTERNAL_(\w+)_outp\[\d+:0\];", text)
-    names = {p.stem for p in stages}
-    if set(feeds) != names or not set(feeds.values()) <= regs or len(last) != 1:
+    stages = [p for p in others if p.stem in feeds]
+    if (
+        not stages
+        or {p.stem for p in stages} != set(feeds)
+        or not set(feeds.values()) <= regs
+        or len(last) != 1
+    ):
         return None
     out.mkdir(parents=True, exist_ok=True)
-    static = sorted((top_file.parent / "static").glob("*.v"))
+    shared = sorted((top_file.parent / "static").glob("*.v")) + [p for p in others if p.stem not in feeds]
     parts = []
     for p in sorted(stages, key=lambda p: -p.stat().st_size):  # largest first
         head = p.read_text()[:2000]
@@ -143,7 +149,7 @@ def _stage_wrappers(top_file: Path, stages: list[Path], out: Path) -> list[_Part
         tail = _LAST_TAIL.format(**fmt) if p.stem == last[0] else "    assign q = o;\n"
         wrapper = out / f"triggernn_{p.stem}.v"
         wrapper.write_text(_STAGE_WRAPPER.format(**fmt, tail=tail))
-        parts.append(_Part(f"triggernn_{p.stem}", [*static, p, wrapper], stage=True))
+        parts.append(_Part(f"triggernn_{p.stem}", [*shared, p, wrapper], stage=True))
     return parts
 
 
@@ -153,10 +159,10 @@ def _parts(rtl_dir: Path, top: str, split: bool) -> list[_Part]:
     own = sorted(p for p in src.glob("*.v") if p.name != f"{top}_wrapper.v")
     if not own:
         raise ToolError(f"no Verilog under {src}: write the RTL first (triggernn rtl PROJECT)")
-    stages = [p for p in own if p.stem != top]
+    others = [p for p in own if p.stem != top]
     top_file = src / f"{top}.v"
-    if split and stages and top_file.is_file():
-        parts = _stage_wrappers(top_file, stages, rtl_dir / "synth" / "stages")
+    if split and others and top_file.is_file():
+        parts = _stage_wrappers(top_file, others, rtl_dir / "synth" / "stages")
         if parts:
             return parts
     return [_Part(top, static + own)]
