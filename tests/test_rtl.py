@@ -9,6 +9,8 @@ simulation and to the emulator. Skipped with the reason where Verilator cannot b
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -175,7 +177,7 @@ def test_cli_on_a_project_folder_writes_checks_and_synthesizes(tmp_path, capsys)
 
 
 @needs_yosys
-def test_synthesis_stage_by_stage_counts_what_one_flat_run_counts(tmp_path):
+def test_synthesis_stage_by_stage_counts_what_one_flat_run_counts(tmp_path, monkeypatch):
     """Each pipeline stage with its register bank in its own Yosys run (in parallel, cached one by one): the
     sums agree with one flattened run of the whole design, and a rerun after one stage's cache entry is lost
     redoes that stage only."""
@@ -205,7 +207,10 @@ def test_synthesis_stage_by_stage_counts_what_one_flat_run_counts(tmp_path):
     assert again.cached
     assert again.lut == split.lut
     (entries[0] / "result.json").unlink()
-    resumed = synthesize_rtl(rtl_dir, "myproject", cache=tmp_path / "c1", progress=False)
+    # from a relative path holding a space (Yosys reads quoted paths, and writes its report by name)
+    shutil.copytree(rtl_dir, tmp_path / "a folder" / "rtl")
+    monkeypatch.chdir(tmp_path)
+    resumed = synthesize_rtl(Path("a folder") / "rtl", "myproject", cache=tmp_path / "c1", progress=False)
     assert not resumed.cached
     assert (resumed.lut, resumed.ff) == (split.lut, split.ff)
     assert len(list((tmp_path / "c1").glob("*/result.json"))) == split.parts

@@ -175,11 +175,12 @@ def _run(cmd: list[str], part: _Part, out: Path, deadline: float) -> dict:
     stat = out / f"{part.module}.stat.json"
     products = any(_MULTIPLIER.search(p.read_bytes()) for p in part.sources if p.parent.name != "static")
     options = ("" if products else " -nodsp") + (" -nosrl" if part.stage else "")
-    script = SYNTH_SCRIPT.format(sources=" ".join(map(str, part.sources)), top=part.module, stat=stat,
-                                 options=options)  # fmt: skip
+    # sources quoted (a project path may hold spaces); the report written in the working folder, by name
+    script = SYNTH_SCRIPT.format(sources=" ".join(f'"{p.resolve()}"' for p in part.sources), top=part.module,
+                                 stat=stat.name, options=options)  # fmt: skip
     t0 = time.perf_counter()
-    proc = subprocess.run([*cmd, "-q", "-l", str(out / f"{part.module}.log"), "-p", script],
-                          capture_output=True, text=True, timeout=left)  # fmt: skip
+    proc = subprocess.run([*cmd, "-q", "-l", str((out / f"{part.module}.log").resolve()), "-p", script],
+                          cwd=out, capture_output=True, text=True, timeout=left)  # fmt: skip
     if proc.returncode != 0 or not stat.is_file():
         raise ToolError(
             f"Yosys failed on {part.module} (see {out / (part.module + '.log')}): "
