@@ -215,7 +215,7 @@ def hard_activation(node) -> tuple[str, float, float]:
     consts = []
     for key in ("slope", "shift"):
         spec = _spec(node.get_attr(f"{key}_t").precision, key)
-        consts.append(float(cast(np.array([float(repr(float(node.get_attr(key))))]), spec)[0]))
+        consts.append(float(cast(np.array([float(node.get_attr(key))]), spec)[0]))
     return act, consts[0], consts[1]
 
 
@@ -245,6 +245,15 @@ def _leaky_relu(n: Node):
     return lambda x: cast(np.where(x > 0, x, alpha * x), res)
 
 
+def layer_tables(layers, project: Path) -> dict:
+    """The lookup tables the registered handlers of ``layers`` read, as the firmware in ``project`` fills them."""
+    requests = []
+    for node in layers:
+        handler = HANDLERS.get(node.class_name)
+        requests += handler.tables(node, project) if handler and handler.tables else []
+    return read_tables(project, requests) if requests else {}
+
+
 def build_numpy_model(hls_model, project: Path | None = None) -> NumpyModel:
     """The numpy emulation of ``hls_model`` (written to ``project``, its output folder by default), from
     the registered :data:`HANDLERS`.
@@ -259,11 +268,7 @@ def build_numpy_model(hls_model, project: Path | None = None) -> NumpyModel:
     for node in layers:
         if node.class_name not in HANDLERS:
             raise L.NotEmulated(f"layer '{node.name}' ({node.class_name}): {node.class_name} layers")
-    requests = []
-    for node in layers:
-        tables_of = HANDLERS[node.class_name].tables
-        requests += tables_of(node, project) if tables_of else []
-    tables = read_tables(project, requests)
+    tables = layer_tables(layers, project)
     ops = []
     largest = 1
     for node in layers:

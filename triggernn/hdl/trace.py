@@ -148,7 +148,7 @@ def _dense(n: Layer):
     if node.get_attr("_weights_transposed", False):
         W = W.T
     b, _ = _weights(node, "bias")
-    affine = _affine(W, b, n.x_spec, w_spec, _type(node, "accum_t"), n.res)
+    affine = _affine(W.reshape(-1, W.shape[-1]), b.ravel(), n.x_spec, w_spec, _type(node, "accum_t"), n.res)
     n_in = W.reshape(-1, W.shape[-1]).shape[0]
     return lambda x: affine(x.reshape(-1, n_in))
 
@@ -376,12 +376,7 @@ def trace_graph(hls_model, *, keep_softmax: bool = False, project=None) -> Trace
             raise NotTraced(f"layer '{node.name}' ({node.class_name}): {node.class_name} layers")
         if len(node.inputs) != 1:
             raise NotTraced(f"layer '{node.name}' ({node.class_name}) with {len(node.inputs)} inputs")
-    folder = Path(project or hls_model.config.get_output_dir())
-    requests = []
-    for node in layers:
-        tables_of = G.HANDLERS[node.class_name].tables if node.class_name in G.HANDLERS else None
-        requests += tables_of(node, folder) if tables_of else []
-    tables = G.read_tables(folder, requests) if requests else {}
+    tables = G.layer_tables(layers, Path(project or hls_model.config.get_output_dir()))
     try:
         in_spec = G._spec(inputs[0].type.precision, "the input")
     except NotEmulated as err:
