@@ -6,7 +6,10 @@ import socket
 import subprocess
 import sys
 
-from triggernn.outputs import MARKER, staged_dir
+import pytest
+
+from triggernn.errors import OutputError
+from triggernn.outputs import MARKER, check_output_dir, staged_dir
 
 
 def _stage_left_by(parent, name: str, pid: int, host: str) -> object:
@@ -44,3 +47,16 @@ def test_a_killed_process_staging_folder_is_removed_by_the_next_write(tmp_path):
     finally:
         alive.kill()
         alive.wait()
+
+
+def test_a_folder_whose_place_is_fixed_is_refused_with_a_fix_that_applies(tmp_path):
+    """A project's rtl/ folder is not chosen by an option: the fix offered is to move the files, not a flag."""
+    users = tmp_path / "rtl"
+    users.mkdir()
+    (users / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match=r"move your files out of it or pass --force") as err:
+        check_output_dir(users, what="RTL folder", flag=None)
+    assert "--out" not in str(err.value)
+    with pytest.raises(OutputError, match=r"choose another path \(--out PATH\)"):
+        check_output_dir(users, what="output folder")
+    assert (users / "notes.txt").read_text() == "mine"

@@ -52,9 +52,11 @@ def check_output_dir(
     what: str = "output folder",
     force: bool = False,
     inputs: Iterable[str | os.PathLike | None] = (),
-    flag: str = "--out",
+    flag: str | None = "--out",
 ) -> Path:
     """Refuse, before any work is done, an output folder whose replacement would lose a user's files.
+    ``flag``: the option that chooses the folder, named in the fix; None where its place is fixed (the
+    ``rtl/`` folder of a project): the fix is then to move the files.
 
     Returns the absolute path. Raises :class:`OutputError` naming the problem and the fix when ``path`` is a
     file, the working directory or one of its parents, the home folder, a folder containing one of ``inputs``
@@ -77,14 +79,13 @@ def check_output_dir(
     if reason is None and blocking is not None:
         reason = f"'{blocking}' on its path is a file, not a folder"
     if reason is not None:
-        raise OutputError(
-            f"will not write the {what} '{path}': {reason}; pass another path ({flag} PATH, e.g. a new "
-            "folder name)"
-        )
+        fix = f"pass another path ({flag} PATH, e.g. a new folder name)" if flag else "move it out of the way"
+        raise OutputError(f"will not write the {what} '{path}': {reason}; {fix}")
     if final.is_dir() and not is_owned(final) and any(final.iterdir()) and not force:
+        fix = f"choose another path ({flag} PATH)" if flag else "move your files out of it"
         raise OutputError(
-            f"the {what} '{path}' exists and holds files triggernn did not write: choose another path "
-            f"({flag} PATH) or pass --force to replace it"
+            f"the {what} '{path}' exists and holds files triggernn did not write: {fix} or pass --force to "
+            "replace it"
         )
     return final
 
