@@ -302,3 +302,39 @@ def test_run_with_the_rtl_stage_records_real_resources(tmp_path):
 
     assert "save_layer_output" not in (r.project.path / "firmware" / "myproject.cpp").read_text()
     assert read_graph(r.project.path).get_output_variables()[0].shape == [5]
+
+
+def test_stopping_a_synthesis_kills_its_running_yosys_and_starts_no_other(tmp_path):
+    """What Ctrl-C, a timeout or a failed stage does to the other stages: their processes are killed, the
+    queued ones never start (a stand-in for Yosys that would run for a minute)."""
+    import sys
+    import threading
+    import time
+
+    from triggernn.hdl.synth import _Part, _Yosys
+
+    (tmp_path / "a.v").write_text("module a; endmodule\n")
+    yosys = _Yosys([sys.executable, "-c", "import time; time.sleep(60)"], tmp_path, time.monotonic() + 120)
+    errors = []
+
+    def stage():
+        try:
+            yosys.run(_Part("a", [tmp_path / "a.v"]))
+        except ToolError as err:
+            errors.append(str(err))
+
+    t = threading.Thread(target=stage)
+    t.start()
+    while not yosys.procs:  # the stand-in has started
+        time.sleep(0.05)
+    (running,) = yosys.procs
+    yosys.stop()
+    t.join(timeout=30)
+    assert not t.is_alive()
+    assert running.returncode is not None
+    assert running.returncode < 0  # killed, not finished
+    assert len(errors) == 1
+    assert "Yosys failed on a" in errors[0]
+    with pytest.raises(ToolError, match="stopped"):
+        yosys.run(_Part("a", [tmp_path / "a.v"]))  # a queued stage does not start
+    assert not yosys.procs

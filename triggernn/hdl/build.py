@@ -220,7 +220,7 @@ def rtl(
 
         X = check_inputs(traced.input_shape, X, "the RTL test inputs")
     final = path / "rtl"
-    with staged_dir(final, what="RTL folder", force=force) as stage:
+    with staged_dir(final, what="RTL folder", force=force, flag=None) as stage:
         t0 = time.perf_counter()
         model = RTLModel(traced.comb, stage.path, prj_name=top, latency_cutoff=cutoff, clock_period=clock,
                          part_name=str(graph.config.get_config_value("Part")), print_latency=False)  # fmt: skip

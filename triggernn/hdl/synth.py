@@ -25,6 +25,7 @@ import logging
 import os
 import re
 import subprocess
+import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -168,26 +169,56 @@ def _parts(rtl_dir: Path, top: str, split: bool) -> list[_Part]:
     return [_Part(top, static + own)]
 
 
-def _run(cmd: list[str], part: _Part, out: Path, deadline: float) -> dict:
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise subprocess.TimeoutExpired(cmd, 0)
-    stat = out / f"{part.module}.stat.json"
-    products = any(_MULTIPLIER.search(p.read_bytes()) for p in part.sources if p.parent.name != "static")
-    options = ("" if products else " -nodsp") + (" -nosrl" if part.stage else "")
-    # sources quoted (a project path may hold spaces); the report written in the working folder, by name
-    script = SYNTH_SCRIPT.format(sources=" ".join(f'"{p.resolve()}"' for p in part.sources), top=part.module,
-                                 stat=stat.name, options=options)  # fmt: skip
-    t0 = time.perf_counter()
-    proc = subprocess.run([*cmd, "-q", "-l", str((out / f"{part.module}.log").resolve()), "-p", script],
-                          cwd=out, capture_output=True, text=True, timeout=left)  # fmt: skip
-    if proc.returncode != 0 or not stat.is_file():
-        raise ToolError(
-            f"Yosys failed on {part.module} (see {out / (part.module + '.log')}): "
-            f"{(proc.stderr or proc.stdout)[-800:]}"
-        )
-    cells = json.loads(stat.read_text())["design"].get("num_cells_by_type", {})
-    return {"cells": cells, "seconds": time.perf_counter() - t0}
+class _Yosys:
+    """The Yosys processes of one synthesis, so that a failure, a timeout or Ctrl-C stops every one of them
+    (the pool would otherwise wait for the running stages and start the queued ones)."""
+
+    def __init__(self, cmd: list[str], out: Path, deadline: float) -> None:
+        self.cmd, self.out, self.deadline = cmd, out, deadline
+        self.procs: set[subprocess.Popen] = set()
+        self.stopped = False
+        self.lock = threading.Lock()
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopped = True
+            for proc in self.procs:
+                proc.kill()
+
+    def run(self, part: _Part) -> dict:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise subprocess.TimeoutExpired(self.cmd, 0)
+        out = self.out
+        stat = out / f"{part.module}.stat.json"
+        products = any(_MULTIPLIER.search(p.read_bytes()) for p in part.sources if p.parent.name != "static")
+        options = ("" if products else " -nodsp") + (" -nosrl" if part.stage else "")
+        # sources quoted (a project path may hold spaces); the report written in the working folder, by name
+        script = SYNTH_SCRIPT.format(sources=" ".join(f'"{p.resolve()}"' for p in part.sources),
+                                     top=part.module, stat=stat.name, options=options)  # fmt: skip
+        t0 = time.perf_counter()
+        with self.lock:
+            if self.stopped:
+                raise ToolError("stopped")
+            proc = subprocess.Popen([*self.cmd, "-q", "-l", str((out / f"{part.module}.log").resolve()), "-p",
+                                     script], cwd=out, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True)  # fmt: skip
+            self.procs.add(proc)
+        try:
+            stdout, stderr = proc.communicate(timeout=left)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise
+        finally:
+            with self.lock:
+                self.procs.discard(proc)
+        if proc.returncode != 0 or not stat.is_file():
+            raise ToolError(
+                f"Yosys failed on {part.module} (see {out / (part.module + '.log')}): {(stderr or stdout)[-800:]}"
+            )
+        cells = json.loads(stat.read_text())["design"].get("num_cells_by_type", {})
+        return {"cells": cells, "seconds": time.perf_counter() - t0}
 
 
 def synthesize_rtl(
@@ -225,31 +256,33 @@ def synthesize_rtl(
         else:
             todo.append((part, cached))
     t0 = time.perf_counter()
-    deadline = time.monotonic() + timeout_s
+    yosys = _Yosys(cmd, out, time.monotonic() + timeout_s)
     workers = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
     bar = tqdm(total=len(parts), initial=len(done), desc="yosys", unit="stage",
                disable=(None if progress is None else not progress) if len(parts) > 1 else True)  # fmt: skip
+    pool = ThreadPoolExecutor(workers)
     try:
-        with ThreadPoolExecutor(workers) as pool:
-            futures = {pool.submit(_run, cmd, part, out, deadline): (part, cached) for part, cached in todo}
-            for fut in as_completed(futures):
-                part, cached = futures[fut]
-                try:
-                    done[part.module] = res = fut.result()
-                except subprocess.TimeoutExpired:
-                    for f in futures:
-                        f.cancel()
-                    raise ToolError(
-                        f"Yosys did not finish within {timeout_s:.0f} s ({len(done)} of {len(parts)} parts "
-                        "done and cached, a rerun resumes): raise rtl.synth_timeout_s, or pass --no-synth"
-                    ) from None
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cached.with_name(f"result.{time.time_ns()}")
-                tmp.write_text(json.dumps(res))
-                tmp.replace(cached)
-                log.info("yosys: %s done in %.0f s", part.module, res["seconds"])
-                bar.update()
+        futures = {pool.submit(yosys.run, part): (part, cached) for part, cached in todo}
+        for fut in as_completed(futures):
+            part, cached = futures[fut]
+            try:
+                done[part.module] = res = fut.result()
+            except subprocess.TimeoutExpired:
+                raise ToolError(
+                    f"Yosys did not finish within {timeout_s:.0f} s ({len(done)} of {len(parts)} parts done "
+                    "and cached, a rerun resumes): raise rtl.synth_timeout_s, or pass --no-synth"
+                ) from None
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_name(f"result.{time.time_ns()}")
+            tmp.write_text(json.dumps(res))
+            tmp.replace(cached)
+            log.info("yosys: %s done in %.0f s", part.module, res["seconds"])
+            bar.update()
+    except BaseException:  # a failure, the timeout or Ctrl-C: no stage goes on running or starts
+        yosys.stop()
+        raise
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
     total: Counter[str] = Counter()
     for part in parts:
