@@ -67,10 +67,21 @@ def test_field_model(fm, tmp_path):
         # a bound on the largest error, or (outputs of a quantizer: values flip rather than drift) on the
         # fraction of identical values
         assert "max_abs_error" in v.thresholds or v.thresholds["min_value_exact"] >= 0.99
-    else:  # the reference rounds: a failure that says so, naming the layer
-        assert not v.passed
-        assert "the QKeras reference itself rounds" in v.failures[0]
-        assert "layer 'dense'" in v.failures[0]
+    else:  # the model needs more bits than float32 has: the float64 evidence is certain, the float32 run is not
+        # Whether QKeras' float32 sums round on these events depends on the CPU's kernels (summation order,
+        # FMA, vector width): both outcomes are accepted, and a failure must say why, naming the layer.
+        from triggernn.verify import float32_rounded_layers
+
+        grid = tn.to_fixed_grid(X, r.calibration.input_type)
+        evidence = float32_rounded_layers(model, grid, r.calibration.input_type)
+        assert any("layer 'dense'" in e and "float32 has 24" in e for e in evidence), evidence
+        if v.bit_exact_fraction < 1.0:
+            assert not v.passed
+            assert "the QKeras reference itself rounds" in v.failures[0]
+            assert "layer 'dense'" in v.failures[0]
+        # the project's own testbench reproduces the C simulation on every event, whatever the CPU
+        assert v.testbench_exact_fraction == 1.0, v.failures
+        assert not any("testbench" in f for f in v.failures)
     # the emulator: bit for bit the C simulation, or the C++ engine where numpy does not cover a layer
     Xg = tn.to_fixed_grid(X, r.calibration.input_type)
     em = Emulator(r.project)

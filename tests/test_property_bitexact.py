@@ -209,3 +209,22 @@ def test_random_qkeras_cnn_is_bit_exact(spec, tmp_path_factory):
     project = emit(model, cfg, tmp_path_factory.mktemp("propcnn") / "prj", csim_inputs=X)
     expected = model.predict(X, verbose=0)
     np.testing.assert_array_equal(project.csim.outputs.reshape(expected.shape), expected)
+
+
+def test_testbench_disagreement_beyond_float64_says_why():
+    """A testbench that disagrees on outputs wider than float64's 53 bits is explained; a narrow one is not."""
+    from triggernn.config import VerifyConfig
+    from triggernn.verify import verify_outputs
+
+    y = np.arange(8) % 4
+    lsb = 2.0**-10
+    for scale, explained in ((2.0**55, True), (1.0, False)):
+        out = (np.eye(4)[y] + 0.25) * scale
+        tb = out.copy()
+        tb[0, 0] += 4 * scale * lsb  # several LSB off on one event
+        v = verify_outputs(y, list("abcd"), float_out=None, qkeras_out=out, qkeras_logits=out, csim_out=out,
+                           csim_logits=out, compared_layer="fc0", compared_lsb=lsb, compared_type="t",
+                           thresholds=VerifyConfig(min_events=1), testbench_out=tb, output_lsb=lsb)  # fmt: skip
+        assert v.testbench_exact_fraction == 7 / 8
+        (failure,) = v.failures
+        assert ("53 significant bits" in failure) is explained, failure

@@ -254,8 +254,17 @@ def verify_outputs(
         )
         tb_exact = float(np.mean(same.all(axis=1)))
         if tb_exact < 1.0:
+            # The C simulation comes back through hls4ml's bridge as float64: a value of more than 53
+            # significant bits is rounded there, while the testbench prints every digit of it.
+            wide = float(np.max(np.abs(cs_out[:n_tb])) / output_lsb) >= 2.0**53
             failures.append(
                 f"the project's C++ testbench agrees with the C simulation on only {tb_exact:.4%} of events"
+                + (
+                    "; the outputs need more than float64's 53 significant bits, which hls4ml's Python bridge "
+                    "rounds (the testbench prints them exactly): narrow the output type"
+                    if wide
+                    else ""
+                )
             )
     return VerificationResult(
         n_events=len(qk_out),

@@ -90,7 +90,11 @@ def run_csim(hls_model, X: np.ndarray, logits_layer: str | None = None) -> CSimR
     With ``logits_layer`` the model is run with hls4ml's tracing (the layer must have ``Trace: True`` in
     its config) so the logits come from the same pass as the outputs.
     """
-    X = check_inputs(hls_model.get_input_variables()[0].shape, X)
+    # float64 through hls4ml's bridge (its ``_double`` entry): the firmware's outputs come back exact up to 53
+    # significant bits, where the ``_float`` entry would round a wide type (ap_fixed<35,25>, say) to float32's 24
+    # and disagree with the project's own testbench, which prints every digit. The events are float32 values, so
+    # the firmware sees the same inputs either way.
+    X = check_inputs(hls_model.get_input_variables()[0].shape, X).astype(np.float64)
     out_shape = (len(X), *tuple(int(d) for d in hls_model.get_output_variables()[0].shape))
     t0 = time.perf_counter()
     logits = None
