@@ -63,7 +63,20 @@ def verify_saved(
                 f"({cfg.data.representation}) has shape {X['X_test'].shape[1:]}: use the config the model was "
                 "trained with"
             )
+    if not any(layer.__class__.__name__.startswith("Q") for layer in qmodel.layers):
+        raise ModelError(
+            f"'{model}' has no QKeras layer: verify compares a QKeras model with its firmware; pass the quantized "
+            f"model (--model {run_dir / 'qkeras_model.h5'}), the float one goes to --float-model"
+        )
     linked = link_project(project) if project is not None else None  # fail early, before the fresh build
+    if linked is not None:
+        n_in, n_out = int(np.prod(qmodel.input_shape[1:])), int(np.prod(qmodel.output_shape[1:]))
+        if (int(np.prod(linked.input_shape)), int(np.prod(linked.output_shape))) != (n_in, n_out):
+            raise ModelError(
+                f"the project in {project} takes {linked.input_shape} and gives {linked.output_shape}, the model "
+                f"{model} takes {tuple(qmodel.input_shape[1:])} and gives {tuple(qmodel.output_shape[1:])}: it "
+                "was emitted from another model; pass that model's project"
+            )
 
     timings: dict[str, float] = {}
     out.mkdir(parents=True, exist_ok=True)

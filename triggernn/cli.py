@@ -85,6 +85,13 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     if args.shards or args.scheduler:
         from .data.shards import generate_shards
 
+        if args.processes is not None:
+            raise ConfigError(
+                "--processes sets a single file's workers; shards on Dask take --workers instead"
+            )
+        if args.force:
+            raise ConfigError("--force replaces a jet file; a shard folder resumes instead: drop --force")
+
         if args.output.suffix.lower() == ".root":
             raise ConfigError(f"--shards writes a folder of ROOT files: pass a folder, not '{args.output}'")
         res = generate_shards(
@@ -92,7 +99,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         )
         print("\n".join(res.summary()))
         return 0
-    path = generate_jets(args.output, args.n_jets, processes=args.processes, **common)
+    path = generate_jets(args.output, args.n_jets, processes=args.processes, force=args.force, **common)
     print(f"wrote {path}")
     return 0
 
@@ -260,19 +267,17 @@ def _cmd_rtl(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .config import load_config
-    from .reference.config import is_reference_config, load_reference_config
+    """The plan of each file's verb, built as that verb builds it (everything short of training)."""
+    from .plans import check_file
 
+    failed = 0
     for path in args.configs:
-        if is_reference_config(path):
-            ref = load_reference_config(path)
-            print(
-                f"{path}: ok ({ref.name}, {ref.reference} reference, {'retrained' if ref.retrain else 'shipped'})"
-            )
-            continue
-        cfg = load_config(path)
-        print(f"{path}: ok ({cfg.name}, family {cfg.model.family}, {cfg.hls.backend} {cfg.hls.io_type})")
-    return 0
+        try:
+            print(f"{path}: {check_file(path)}")
+        except TriggerNNError as err:  # each file judged; the exit code says whether any failed
+            failed += 1
+            print(f"triggernn: error: {path}: {err}", file=sys.stderr)
+    return EXIT_USAGE if failed else 0
 
 
 def _int_at_least(low: int):
@@ -575,6 +580,7 @@ def _parser() -> argparse.ArgumentParser:
         "--mpi", action=argparse.BooleanOptionalAction, default=None, help="multiparton interactions"
     )
     g.add_argument("-q", "--quiet", action="store_true")
+    g.add_argument("--force", action="store_true", help="replace an existing jet file that triggernn wrote")
     g.set_defaults(func=_cmd_generate)
     b = d.add_parser(
         "benchmark", help="the reference tagger on a sample: AUCs and accuracy beside the official ones"
@@ -611,6 +617,14 @@ def main(argv: list[str] | None = None) -> int:
             import traceback
 
             traceback.print_exception(err.__cause__ or err.__context__, file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as err:  # read-only folder, permission, name too long, disk full: the path and the reason
+        where = f" '{err.filename}'" if err.filename else ""
+        print(
+            f"triggernn: error: cannot write or read{where}: {err.strerror or err}; nothing half-written was kept "
+            "(choose another path, or free space)",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(

@@ -12,6 +12,7 @@ import contextlib
 import io
 import logging
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -93,16 +94,36 @@ def load_calibration_data(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarr
     path = Path(path)
     if not path.exists():
         raise DataError(f"calibration data '{path}' does not exist")
+    from .validate import readable_file
+
+    readable_file(path, "calibration data")
     suffix = path.suffix.lower()
-    if suffix == ".npy":
-        return np.load(path), None
-    if suffix == ".npz":
-        with np.load(path) as f:
-            xk = next((k for k in _X_KEYS if k in f), None)
-            if xk is None:
-                raise DataError(f"{path} has no inputs under any of {_X_KEYS}; it holds {list(f)}")
-            yk = next((k for k in _Y_KEYS if k in f), None)
-            return f[xk], (f[yk] if yk else None)
+    try:
+        if suffix == ".npy":
+            return np.load(path, allow_pickle=False), None
+        if suffix == ".npz":
+            with np.load(path, allow_pickle=False) as f:
+                xk = next((k for k in _X_KEYS if k in f), None)
+                if xk is None:
+                    raise DataError(f"{path} has no inputs under any of {_X_KEYS}; it holds {list(f)}")
+                yk = next((k for k in _Y_KEYS if k in f), None)
+                return f[xk], (f[yk] if yk else None)
+    except (
+        ValueError,
+        OSError,
+        EOFError,
+        KeyError,
+        zipfile.BadZipFile,
+    ) as err:  # object arrays, truncated or foreign
+        if isinstance(err, DataError):
+            raise
+        reason = (
+            "it holds Python objects (pickled)" if "pickle" in str(err) else f"{type(err).__name__}: {err}"
+        )
+        raise DataError(
+            f"calibration data '{path}' cannot be read as numpy arrays ({reason[:120]}): save plain numeric "
+            "arrays with np.save / np.savez"
+        ) from None
     if suffix == ".root":
         from .data import load_jets
 
@@ -230,9 +251,30 @@ def compile_model(
     """
     from .data.jets import JetDataset
     from .pipeline import verify_model, write_run_report
+    from .validate import number
 
     if width is not None and tolerance is not None:
         raise ModelError("give either a width or a tolerance, not both")
+    if width is not None:
+        width = int(number(width, "width", low=4, high=32, integer=True, fix="bits per value, e.g. 16"))
+    if tolerance is not None:
+        tolerance = number(tolerance, "tolerance", low=0, high=1, fix="a fraction of events, e.g. 0.001")
+    headroom_bits = int(number(headroom_bits, "headroom_bits", low=0, high=16, integer=True))
+    calibration_fraction = number(
+        calibration_fraction, "calibration_fraction", low=0, low_open=True, high=0.9
+    )
+    if input_range is not None:
+        if data is not None:
+            raise ConfigError(
+                "input_range draws inputs where no data are given, and data were given: drop one"
+            )
+        try:
+            lo, hi = (number(v, "input_range") for v in input_range)
+        except TypeError:
+            raise ConfigError(f"input_range must be two numbers (lo, hi), got {input_range!r:.40}") from None
+        if not lo < hi:
+            raise ConfigError(f"input_range ({lo:g}, {hi:g}): the low end must be below the high end")
+        input_range = (lo, hi)
     hls_cfg = hls_config(hls, io_type=io_type, strategy=strategy, reuse_factor=reuse_factor, backend=backend)
     backend, io_type = hls_cfg.backend, hls_cfg.io_type
     try:
@@ -249,6 +291,10 @@ def compile_model(
     source = str(model) if isinstance(model, str | os.PathLike) else getattr(model, "name", "model")
     if isinstance(model, str | os.PathLike):
         model = load_any(model, weights)
+    else:
+        from .validate import keras_model
+
+        keras_model(model)
     prepared = prepare_for_hls(model, source)
     kmodel = prepared.model
     check_supported(kmodel)  # before any data is read or anything written
@@ -269,13 +315,20 @@ def compile_model(
             )
         rng = np.random.default_rng(seed)
         data = rng.uniform(*input_range, size=(4000, *in_shape)).astype(np.float32)
-    X = np.asarray(data, dtype=np.float32)
-    if X.shape[1:] != in_shape:
-        raise DataError(f"the data have shape {X.shape[1:]} per event, the model takes {in_shape}")
-    if not np.all(np.isfinite(X)):
-        raise DataError("the calibration data hold NaN or inf values: clean them first")
+    from .validate import class_labels, event_array
+
+    X = event_array(data, "the calibration data", in_shape)
     out_shape = tuple(int(d) for d in kmodel.output_shape[1:])
     n_out = int(np.prod(out_shape))
+    if labels is not None and (len(out_shape) != 1 or n_out < 2 or task == "values"):
+        log.warning(
+            "labels were given, but this model's output %s is compared value by value (no class scores): "
+            "the labels are not used", out_shape
+        )  # fmt: skip
+        labels = None
+    if labels is not None:  # integer classes or one-hot, one per event, of the model's classes
+        labels = class_labels(labels, len(X), n_out)
+
     if task is None:  # scores of classes: labels say so, or a final softmax; else values (a regression,
         # an anomaly score, a hidden state, a feature map), compared value by value
         softmax = _activation_name(kmodel.layers[-1]) == "softmax"

@@ -201,6 +201,16 @@ FAMILY_FIELDS: dict[str, frozenset[str]] = {
 }
 
 
+#: The data representation each built-in family reads (a family users register chooses its own).
+FAMILY_REPRESENTATION: dict[str, str] = {
+    "jet_dense": "features",
+    "dense": "features",
+    "jet_cnn": "images",
+    "cnn": "images",
+    "jet_gru": "sequences",
+}
+
+
 class ModelConfig(_Strict):
     """The network. ``hidden`` are the dense widths (the whole MLP of jet_dense, the head of jet_cnn/jet_gru);
     ``filters``/``kernel_size``/``pool_size`` shape jet_cnn's conv blocks; ``units``/``cell`` jet_gru's
@@ -299,7 +309,8 @@ class RecurrentConfig(_Strict):
 class HLSConfig(_Strict):
     backend: Literal["Vivado", "Vitis"] = "Vitis"
     part: str = "xcvu13p-flga2577-2-e"
-    clock_period: float = Field(default=5.0, gt=0, le=1000)
+    clock_period: float = Field(default=5.0, ge=1.0, le=1000)
+    """ns; 1 ns (1 GHz) is beyond any FPGA fabric already: a shorter period is a unit slip (ps for ns)."""
     io_type: Literal["io_parallel", "io_stream"] = "io_parallel"
     strategy: Literal["Latency", "Resource"] = "Latency"
     reuse_factor: int = Field(default=1, ge=1, le=4096)
@@ -371,6 +382,24 @@ class RunConfig(_Strict):
     rtl: RTLConfig = RTLConfig()
 
     _name = field_validator("name")(check_name)
+
+    @model_validator(mode="after")
+    def _sections_agree(self) -> RunConfig:
+        """Rules across sections: the family reads the representation the data give, and the RTL's stages can
+        meet the clock (logic per stage no longer than the period)."""
+        wanted = FAMILY_REPRESENTATION.get(self.model.family)
+        if wanted is not None and self.data.representation != wanted:
+            raise ValueError(
+                f"model family '{self.model.family}' reads data.representation '{wanted}', the config gives "
+                f"'{self.data.representation}': set data.representation: {wanted} (or choose another family)"
+            )
+        cutoff = self.rtl.latency_cutoff
+        if cutoff is not None and cutoff > self.hls.clock_period:
+            raise ValueError(
+                f"rtl.latency_cutoff {cutoff:g} ns of logic per stage cannot run at hls.clock_period "
+                f"{self.hls.clock_period:g} ns: set latency_cutoff at most the period (or leave it out)"
+            )
+        return self
 
     def project_dir(self, root: str | os.PathLike = "hls_projects") -> Path:
         return Path(self.hls.output_dir) if self.hls.output_dir else Path(root) / self.name
@@ -457,4 +486,8 @@ def load_config(path: str | os.PathLike | dict[str, Any]) -> RunConfig:
     """
     if isinstance(path, dict):
         return _validate(path, source="<dict>")
+    if isinstance(path, RunConfig):
+        return path
+    if not isinstance(path, str | os.PathLike) or isinstance(path, bytes):
+        raise ConfigError(f"a config is a YAML path or a mapping, got {type(path).__name__} {path!r:.40}")
     return _validate(read_yaml(path), source=str(path))

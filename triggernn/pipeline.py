@@ -13,12 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from .config import RunConfig, load_config
-from .errors import DataError
+from .config import RunConfig
 from .hls import HLSProject, emit, run_testbench
 from .hls.config import logits_layer
 from .models import build_model
-from .outputs import check_output_dir, staged_dir
+from .outputs import staged_dir
 from .quantize import to_fixed_grid
 from .ranges import layer_ranges, plot_ranges
 from .train import seed_everything, train_model
@@ -330,14 +329,13 @@ def run(
     interrupted or failed run leaves the previous run's project and report as they were.
     Returns a :class:`RunResult`; the verification verdict is in ``result.verification.passed``.
     """
-    cfg = config if isinstance(config, RunConfig) else load_config(config)
-    project_dir = check_output_dir(
-        cfg.project_dir(project_root), what="HLS project folder", force=force,
-        flag="--projects (or hls.output_dir)",
-    )  # fmt: skip
-    with staged_dir(Path(run_root) / cfg.name, what="run folder", force=force, flag="--runs") as stage:
+    from .plans import plan_run
+
+    plan = plan_run(config, run_root=run_root, project_root=project_root, force=force)  # = `triggernn check`
+    cfg = plan.config
+    with staged_dir(plan.run_dir, what="run folder", force=force, flag="--runs") as stage:
         # the project is staged as a child of the run folder: both moved into place together, or discarded
-        result = _run_staged(cfg, stage.path, project_dir, progress, force, stage.children)
+        result = _run_staged(plan, stage.path, progress, force, stage.children)
     result.run_dir = stage.final
     if cfg.rtl.enabled:
         _run_rtl(cfg, result)
@@ -364,29 +362,12 @@ def _run_rtl(cfg: RunConfig, result: RunResult) -> None:
         report.write_text(report.read_text() + "\n".join(lines))
 
 
-def _run_staged(
-    cfg: RunConfig, run_dir: Path, project_dir: Path, progress: bool, force: bool, pending: list
-) -> RunResult:
-    """:func:`run` inside the staged run folder ``run_dir``; the project is left staged in ``pending``."""
+def _run_staged(plan, run_dir: Path, progress: bool, force: bool, pending: list) -> RunResult:
+    """:func:`run` of ``plan`` (a :class:`~triggernn.plans.RunPlan`) inside the staged run folder ``run_dir``;
+    the project is left staged in ``pending``."""
     timings: dict[str, float] = {}
-
-    with _stage(timings, "data"):
-        ds, X = prepare_data(cfg)
-        n_classes = len(ds.class_names)
-        input_shape = X["X_train"].shape[1:]
-    if len(ds.y_test) < cfg.verify.min_events:
-        raise DataError(
-            f"{ds.source}: the test split holds {len(ds.y_test)} events, a verdict needs at least "
-            f"{cfg.verify.min_events} (verify.min_events): use a larger sample"
-        )
-    present = np.unique(ds.y_test)
-    if len(present) < 2:
-        raise DataError(
-            f"{ds.source}: every test event is of class {ds.class_names[int(present[0])]}: a classifier cannot "
-            "be judged on one class; use a sample with every class"
-        )
-
-    check_layer_names(cfg, build_model(cfg, input_shape, n_classes, quantized=True))  # before any training
+    cfg, ds, X, project_dir = plan.config, plan.dataset, plan.inputs, plan.project_dir
+    n_classes, input_shape = plan.n_classes, plan.input_shape
     models = {}
     for quantized in (False, True):
         label = "qkeras" if quantized else "float"

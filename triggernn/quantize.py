@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import ConfigError
+
 __all__ = [
     "FixedSpec",
     "parse_fixed",
@@ -26,6 +28,9 @@ _FIXED_RE = re.compile(
 )
 _INT_RE = re.compile(r"^\s*(?:ap_)?(?P<u>u?)int\s*<\s*(?P<w>-?\d+)\s*>\s*$")
 MAX_WIDTH = 128
+#: Vivado/Vitis HLS' quantization (rounding) and overflow modes of ap_fixed.
+ROUNDING_MODES = ("TRN", "TRN_ZERO", "RND", "RND_ZERO", "RND_INF", "RND_MIN_INF", "RND_CONV")
+OVERFLOW_MODES = ("WRAP", "SAT", "SAT_ZERO", "SAT_SYM")
 
 
 @dataclass(frozen=True)
@@ -43,13 +48,25 @@ class FixedSpec:
     saturation: str = "WRAP"
 
     def __post_init__(self) -> None:
+        for name in ("width", "integer"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                raise ConfigError(f"a fixed-point type's {name} must be a whole number, got {value!r:.40}")
         if not 1 <= self.width <= MAX_WIDTH:
-            raise ValueError(
+            raise ConfigError(
                 f"a fixed-point type needs 1 to {MAX_WIDTH} bits, got {self.width}: "
                 "choose a width such as 16 (ap_fixed<16,6>)"
             )
         if self.signed and self.width < 2:
-            raise ValueError("a signed fixed-point type needs at least 2 bits (sign + 1)")
+            raise ConfigError("a signed fixed-point type needs at least 2 bits (sign + 1)")
+        if self.rounding not in ROUNDING_MODES:
+            raise ConfigError(
+                f"unknown rounding mode '{self.rounding}': choose one of {', '.join(ROUNDING_MODES)}"
+            )
+        if self.saturation not in OVERFLOW_MODES:
+            raise ConfigError(
+                f"unknown overflow mode '{self.saturation}': choose one of {', '.join(OVERFLOW_MODES)}"
+            )
 
     @property
     def fractional(self) -> int:
@@ -85,8 +102,12 @@ class FixedSpec:
 def parse_fixed(text: str) -> FixedSpec:
     """Parse ``ap_fixed<W,I[,Q,O]>``, ``fixed<W,I>``, ``ap_ufixed<..>`` or ``ap_int<W>`` into a FixedSpec.
 
-    Raises ValueError naming the string and the accepted forms.
+    Raises ConfigError (a ValueError) naming the string and the accepted forms.
     """
+    if not isinstance(text, str):
+        raise ConfigError(
+            f"a fixed-point type is text such as 'ap_fixed<16,6>', got {type(text).__name__} {text!r:.40}"
+        )
     m = _FIXED_RE.match(text)
     if m:
         modes = [p.strip() for p in m["rest"].split(",") if p.strip()]
@@ -99,7 +120,7 @@ def parse_fixed(text: str) -> FixedSpec:
     m = _INT_RE.match(text)
     if m:
         return FixedSpec(int(m["w"]), int(m["w"]), signed=not m["u"])
-    raise ValueError(
+    raise ConfigError(
         f"'{text}' is not a fixed-point type: write e.g. 'ap_fixed<16,6>', 'ap_ufixed<8,0>', "
         "'ap_fixed<18,8,RND,SAT>' or 'ap_int<8>'"
     )
@@ -125,12 +146,23 @@ def to_fixed_grid(x: np.ndarray, spec: FixedSpec) -> np.ndarray:
     Inputs prepared this way are represented exactly by the firmware's input type, so any difference
     between QKeras and the C simulation comes from the network, not from the input cast.
     """
-    x = np.asarray(x, dtype=np.float64)
+    if isinstance(spec, str):
+        spec = parse_fixed(spec)
+    if not isinstance(spec, FixedSpec):
+        raise ConfigError(
+            f"spec must be a FixedSpec or a type such as 'ap_fixed<16,6>', got {type(spec).__name__}"
+        )
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        from .errors import InputError
+
+        raise InputError(f"values to put on the {spec} grid must be real numbers, got dtype {arr.dtype}")
+    x = arr.astype(np.float64)
     scale = 2.0**spec.fractional
     q = np.clip(np.round(x * scale) / scale, spec.min, spec.max)
     out = q.astype(np.float32)
     if not np.array_equal(out.astype(np.float64), q):
-        raise ValueError(f"{spec} has more precision than float32 holds; use at most 24 significant bits")
+        raise ConfigError(f"{spec} has more precision than float32 holds; use at most 24 significant bits")
     return out
 
 
@@ -147,8 +179,16 @@ def quantize_model(model, quant_cfg):
     import tensorflow as tf
 
     from .compat import import_qkeras
+    from .config import QuantConfig, RunConfig
     from .errors import ModelError
+    from .validate import keras_model
 
+    keras_model(model)
+    quant_cfg = quant_cfg.quantization if isinstance(quant_cfg, RunConfig) else quant_cfg
+    if not isinstance(quant_cfg, QuantConfig):
+        raise ModelError(
+            f"quant_cfg must be a QuantConfig (cfg.quantization), got {type(quant_cfg).__name__}"
+        )
     qkeras = import_qkeras()
 
     quantized_kinds = {"Dense": qkeras.QDense, "Conv1D": qkeras.QConv1D, "Conv2D": qkeras.QConv2D}

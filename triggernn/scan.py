@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from triggernn.records import write_json
@@ -115,10 +114,15 @@ def load_scan(path: str | os.PathLike) -> tuple[ScanConfig, RunConfig]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"scan config '{path}' does not exist: pass e.g. configs/scans/jet_dense.yaml")
+    from .config import _format_error, read_yaml
+
+    tree = read_yaml(path)  # the one YAML loader: duplicate keys refused
+    if not isinstance(tree, dict):
+        raise ConfigError(f"{path}: a scan config is a mapping (name, base, grid), got {type(tree).__name__}")
     try:
-        scan = ScanConfig.model_validate(yaml.safe_load(path.read_text()))
-    except (yaml.YAMLError, ValidationError) as err:
-        raise ConfigError(f"{path} is not a valid scan config: {err}") from None
+        scan = ScanConfig.model_validate(tree)
+    except ValidationError as err:
+        raise ConfigError(_format_error(err, f"the scan config {path}")) from None
     if not scan.grid or any(not v for v in scan.grid.values()):
         raise ConfigError(f"{path}: 'grid' needs at least one key with at least one value")
     base = load_config((path.parent / scan.base) if not Path(scan.base).is_absolute() else scan.base)
@@ -252,9 +256,11 @@ def run_scan(
     ``workers`` single-threaded processes is started (and stopped)."""
     from distributed import Client, as_completed
 
-    scan, base = load_scan(path)
-    points = scan_points(scan, base)
-    out = Path(out or Path("runs") / scan.name)
+    from .plans import plan_scan
+
+    plan = plan_scan(path, out=out, scheduler=scheduler, check_models=False)  # before any folder or worker
+    scan, points, scheduler = plan.scan, plan.points, plan.scheduler
+    out = plan.out
     out.mkdir(parents=True, exist_ok=True)
     done = _records(out)
     todo = [p for p in points if p[0] not in done or (retry_failed and done[p[0]].get("status") != "ok")]

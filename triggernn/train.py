@@ -39,6 +39,19 @@ def train_model(
     """
     import tensorflow as tf
 
+    from .config import TrainConfig
+    from .errors import ConfigError
+    from .validate import class_labels, event_array, keras_model
+
+    keras_model(model)
+    if not isinstance(train_cfg, TrainConfig):
+        raise ConfigError(f"train_cfg must be a TrainConfig (cfg.train), got {type(train_cfg).__name__}")
+    shape = tuple(int(d) for d in model.input_shape[1:])
+    n_out = int(model.output_shape[-1])
+    X_train, X_val = event_array(X_train, "X_train", shape), event_array(X_val, "X_val", shape)
+    y_train = class_labels(y_train, len(X_train), n_out, "y_train")
+    y_val = class_labels(y_val, len(X_val), n_out, "y_val")
+
     seed_everything(train_cfg.seed)
     from_logits = model.layers[-1].name != "softmax"
     trained = model

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .errors import InputError
+
 __all__ = [
     "ModelMetrics",
     "VerificationResult",
@@ -183,6 +185,20 @@ def verify_outputs(
     the layers where an exact float64 evaluation showed the reference itself rounds
     (:func:`float32_rounded_layers`). A failure is listed (not raised) for each threshold that is not met.
     """
+    arrays = {"qkeras_out": qkeras_out, "qkeras_logits": qkeras_logits, "csim_out": csim_out,
+              "csim_logits": csim_logits, "float_out": float_out, "testbench_out": testbench_out}  # fmt: skip
+    n_events = None
+    for name, value in arrays.items():
+        if value is None and name in ("float_out", "testbench_out"):
+            continue
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "biuf" or arr.ndim < 1 or len(arr) == 0:
+            raise InputError(
+                f"{name} must be a non-empty numeric array of events, got {type(value).__name__}"
+            )
+        if name != "testbench_out" and n_events is not None and len(arr) != n_events:
+            raise InputError(f"{name} holds {len(arr)} events, the others {n_events}: pass the same events")
+        n_events = len(arr) if name != "testbench_out" else n_events
     qk_out, cs_out = _flat(qkeras_out), _flat(csim_out)
     fl_out = None if float_out is None else _flat(float_out)
     qk_logits, cs_logits = _flat(qkeras_logits), _flat(csim_logits)

@@ -292,9 +292,10 @@ def _write_root(path: pathlib.Path, parts: list[dict[str, np.ndarray]], meta: di
         f["meta"] = json.dumps(meta, sort_keys=True)
 
 
-def _check_replaceable(output: pathlib.Path) -> None:
-    """Refuse an output that is not a .root name, or an existing file triggernn did not write (a jet file
-    with triggernn's ``meta``): a user's file is never overwritten."""
+def _check_replaceable(output: pathlib.Path, force: bool = False) -> None:
+    """Refuse an output that is not a .root name, an existing file without ``force`` (whoever wrote it), or
+    with ``force`` an existing file triggernn did not write (a jet file with triggernn's ``meta``): a user's
+    file is never overwritten."""
     from ..errors import OutputError
 
     if output.suffix.lower() != ".root":
@@ -313,6 +314,11 @@ def _check_replaceable(output: pathlib.Path) -> None:
         if not ours:
             raise OutputError(
                 f"'{output}' exists and is not a jet file triggernn wrote: pass another --output path"
+            )
+        if not force:
+            raise OutputError(
+                f"'{output}' exists ({output.stat().st_size:,} bytes): pass another --output path, or --force "
+                "to replace it"
             )
 
 
@@ -378,6 +384,7 @@ def generate_jets(
     progress: bool = True,
     compression: str = "zstd",
     mantissa_bits: int | None = None,
+    force: bool = False,
     **physics: object,
 ) -> pathlib.Path:
     """Generate ``n_jets`` labelled jets (balanced over ``classes``) and write them to the ROOT file ``output``.
@@ -387,7 +394,8 @@ def generate_jets(
     optional truncation of the stored constituents to the leading ``max_constituents`` by pT (features
     are computed before truncation); ``compression`` "zstd" (fast to read) or "lzma" (smallest);
     ``mantissa_bits``: round the stored constituent kinematics to that many float32 mantissa bits
-    (10 gives a relative precision of 5e-4 and a file ~40% smaller; None keeps all 23).
+    (10 gives a relative precision of 5e-4 and a file ~40% smaller; None keeps all 23). An existing
+    ``output`` is replaced only with ``force``, and only if triggernn wrote it.
     ``physics``: the fields of :class:`GenOptions` (W/Z production, QCD samples, detector, MPI).
     Out: the path written. The file appears only when complete (written to ``output + '.tmp'`` and
     renamed). Raises DataError for bad arguments or when pythia8mc/fastjet are missing.
@@ -399,7 +407,11 @@ def generate_jets(
     )  # fmt: skip
     if not output.parent.is_dir():
         raise DataError(f"output directory {output.parent} does not exist; create it first")
-    _check_replaceable(output)
+    from ..validate import output_file, writable_folder
+
+    _check_replaceable(output, force)
+    output_file(output, "the output", force=True)  # name length, a writable folder
+    writable_folder(output.parent, "the output folder")
     _import_gen()
 
     tasks = _tasks(n_jets, classes, **task_kw)

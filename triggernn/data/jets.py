@@ -161,7 +161,9 @@ def load_jets(
                 "or regenerate it with scripts/generate_jets.py (see docs/data.md)"
             )
     else:
-        path, label = pathlib.Path(source), str(source)
+        from ..validate import a_path
+
+        path, label = a_path(source, "the jet file"), str(source)
         if not path.exists():
             raise DataError(
                 f"jet file {path} does not exist; generate one with `triggernn data generate "

@@ -130,9 +130,11 @@ def generate_shards(
     :func:`~triggernn.data.generate_jets` (classes, seed, pt window, constituents, physics options)."""
     from distributed import Client, as_completed
 
+    from ..validate import dask_address, writable_folder
     from .generate import _import_gen, _tasks, generation_arguments
 
-    folder = pathlib.Path(folder)
+    folder = writable_folder(folder, "the shard folder")
+    scheduler = dask_address(scheduler)  # parsed and reached before any folder is made
     if workers < 1:
         raise DataError(f"workers must be at least 1, got {workers}")
     arguments, task_kw = generation_arguments(n_jets, **options)

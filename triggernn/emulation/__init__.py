@@ -36,7 +36,7 @@ def _resolve(model):
     if not hasattr(graph, "get_output_variables"):
         raise InputError(
             f"cannot emulate a {type(model).__name__}: pass an HLSProject (triggernn.emit / run), a project "
-            "re-opened with triggernn.hls.link_project, or a compiled hls4ml ModelGraph"
+            "re-opened with triggernn.open_project, or a compiled hls4ml ModelGraph"
         )
     return graph, Path(graph.config.get_output_dir()), graph.config.get_project_name()
 
@@ -56,7 +56,8 @@ class Emulator:
         if type(self.graph).__name__ == "FilesystemModelGraph":  # re-opened from disk: no layer graph
             if engine == "numpy":
                 raise HLSError(
-                    "a project re-opened from disk has no layer graph for the numpy engine: use 'cpp'"
+                    "this project was opened from its files only (no layer graph) for the numpy engine: open it "
+                    "with triggernn.open_project(path), or use engine='cpp'"
                 )
             engine, self.reason = "cpp", "a project re-opened from disk (files only, no layer graph)"
         if engine in ("auto", "numpy"):
@@ -147,7 +148,7 @@ def emulate(
     """The firmware's outputs for events ``X``, bit for bit those of hls4ml's ``predict()``, for whole batches.
 
     ``model`` is an emitted :class:`~triggernn.hls.HLSProject`, a project re-opened with
-    :func:`~triggernn.hls.link_project`, or a compiled hls4ml ``ModelGraph``. ``workers=None`` uses every core.
+    :func:`triggernn.open_project`, or a compiled hls4ml ``ModelGraph``. ``workers=None`` uses every core.
     """
     workers = (os.cpu_count() or 1) if workers is None else workers
     return Emulator(model, engine).predict(X, batch_size=batch_size, workers=workers)

@@ -169,6 +169,14 @@ def _reference(graph, project: Path, traced: TracedModel, X: np.ndarray):
     return csim, np.asarray(emu, dtype=np.float64)
 
 
+def _ends_in_softmax(graph) -> bool:
+    """Whether the firmware's last layer is a softmax (what ``keep_softmax`` keeps in the RTL)."""
+    layers = [node for node in graph.get_layers() if node.class_name != "Input"]
+    return bool(layers) and (
+        layers[-1].class_name == "Softmax" or str(layers[-1].get_attr("activation", "")).lower() == "softmax"
+    )
+
+
 def rtl(
     project,
     X: np.ndarray | None = None,
@@ -192,16 +200,30 @@ def rtl(
     from alkaid.codegen.rtl.rtl_model import RTLModel
 
     from ..hls.estimate import estimate
+    from ..validate import MIN_CLOCK_NS, number
 
+    if clock_period is not None:
+        clock_period = number(clock_period, "clock_period (ns)", low=MIN_CLOCK_NS, high=1000,
+                              fix=f"{MIN_CLOCK_NS:g} ns (1 GHz) is beyond any FPGA fabric; periods are in ns")  # fmt: skip
+    if latency_cutoff is not None:
+        latency_cutoff = number(latency_cutoff, "latency_cutoff (ns)", low=0, low_open=True, high=1000)
+    number(synth_timeout_s, "synth_timeout_s", low=0, low_open=True)
+    if synth_jobs is not None:
+        synth_jobs = int(
+            number(synth_jobs, "synth_jobs", low=1, integer=True, fix="the Yosys processes at once")
+        )
+    if X is not None and not simulate:
+        raise InputError("events to check were given with the simulation off: drop --data, or drop --no-sim")
     graph, path = _graph_of(project)
     clock = float(clock_period or graph.config.get_config_value("ClockPeriod") or 5.0)
     cutoff = float(latency_cutoff or clock)
-    if clock <= 0 or cutoff <= 0:
+    if cutoff > clock:
         raise InputError(
-            f"clock period and latency cutoff must be positive (got {clock:g} and {cutoff:g} ns)"
+            f"a latency cutoff of {cutoff:g} ns of logic per stage cannot run at a {clock:g} ns clock: pass a "
+            "cutoff at most the period (default: the period)"
         )
-    if synth_jobs is not None and synth_jobs < 1:
-        raise InputError(f"synth_jobs must be at least 1 (got {synth_jobs}): the Yosys processes run at once")
+    if keep_softmax and not _ends_in_softmax(graph):
+        raise InputError("--keep-softmax: this firmware has no final softmax to keep; drop the flag")
     if str(graph.config.get_config_value("IOType")) != "io_parallel":
         log.info("the RTL is fully parallel (II = 1) whatever the HLS project's io_type")
     seconds: dict[str, float] = {}

@@ -211,8 +211,15 @@ def emit(
     """
     import hls4ml
 
+    from ..config import RunConfig
+    from ..errors import ConfigError
+    from ..validate import a_path, keras_model
     from .simple_rnn import register as register_simple_rnn
 
+    keras_model(model)
+    if not isinstance(cfg, RunConfig):
+        raise ConfigError(f"cfg must be a RunConfig (triggernn.load_config(...)), got {type(cfg).__name__}")
+    output_dir = a_path(output_dir, "output_dir")
     check_supported(model)
     apply_fixes()
     register_simple_rnn()

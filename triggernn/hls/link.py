@@ -15,18 +15,62 @@ from ..errors import HLSError
 from .build_cache import compile_cached
 from .csim import CSimResult, run_csim
 
-__all__ = ["ExistingProject", "link_project"]
+__all__ = ["ExistingProject", "link_project", "open_project"]
 
 
 class ExistingProject:
-    """An emitted project's firmware, compiled from its own files (hls4ml's ``link_existing_project``)."""
+    """An emitted project's firmware, compiled from its own files (hls4ml's ``link_existing_project``), or
+    converted again from the model it records and checked to give the same firmware (:func:`open_project`:
+    then the numpy emulator can walk its layer graph)."""
 
     def __init__(self, path: Path, graph) -> None:
         self.path = path
         self._graph = graph
 
+    @property
+    def name(self) -> str:
+        return str(self._graph.config.get_project_name())
+
+    @property
+    def has_layer_graph(self) -> bool:
+        """Whether the layers are known (the numpy emulator and the RTL tracer need them), not just the files."""
+        return type(self._graph).__name__ != "FilesystemModelGraph"
+
+    def __repr__(self) -> str:
+        return f"ExistingProject('{self.path}', {self.input_shape} -> {self.output_shape})"
+
     def predict(self, X: np.ndarray) -> CSimResult:
         return run_csim(self._graph, X, None)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The shape of one event the firmware reads."""
+        return tuple(int(d) for d in self._graph.get_input_variables()[0].shape)
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return tuple(int(d) for d in self._graph.get_output_variables()[0].shape)
+
+
+def open_project(path: str | os.PathLike) -> ExistingProject:
+    """A project on disk, ready to C-simulate, emulate (``tn.emulate(project, X)``, numpy engine where its layers
+    are covered) or trace to RTL: its recorded model converted again and checked to give the firmware on disk
+    line for line; a project without that record (emitted elsewhere) is compiled from its files as they are.
+
+    Raises :class:`HLSError` naming the problem: not a project, edited after it was emitted, does not compile.
+    """
+    from ..validate import a_path
+    from .emit import GRAPH_MODEL
+
+    folder = a_path(path, "the project")
+    if not folder.is_dir():
+        raise HLSError(
+            f"the project '{folder}' {'is a file, not a folder' if folder.exists() else 'does not exist'}: pass "
+            "the folder `triggernn run` or `triggernn compile` wrote, e.g. hls_projects/jet_dense"
+        )
+    if (folder / GRAPH_MODEL).is_file():
+        return ExistingProject(folder.absolute(), read_graph(folder))
+    return link_project(folder)
 
 
 def link_project(path: str | os.PathLike) -> ExistingProject:

@@ -19,9 +19,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
+from ..config import read_yaml
 from ..errors import ConfigError
 
 __all__ = ["EXAMPLES", "load_example", "run_example"]
@@ -48,7 +48,7 @@ def load_example(source: str | os.PathLike | dict[str, Any]):
     elif str(source) in EXAMPLES:
         shipped = SHIPPED / f"{source}.yaml"
         data, where = (
-            (yaml.safe_load(shipped.read_text()), str(shipped))
+            (read_yaml(shipped), str(shipped))
             if shipped.is_file()
             else (
                 {"example": str(source)},
@@ -61,10 +61,7 @@ def load_example(source: str | os.PathLike | dict[str, Any]):
             raise ConfigError(
                 f"'{source}' is neither a lecture example ({', '.join(EXAMPLES)}) nor a YAML file"
             )
-        try:
-            data, where = yaml.safe_load(path.read_text()), str(path)
-        except yaml.YAMLError as err:
-            raise ConfigError(f"{path} is not valid YAML: {err}") from None
+        data, where = read_yaml(path), str(path)
     if not isinstance(data, dict) or data.get("example") not in EXAMPLES:
         raise ConfigError(f"{where}: needs 'example:' set to one of {', '.join(EXAMPLES)}")
     cls = getattr(_module(data["example"]), EXAMPLES[data["example"]][1])

@@ -56,8 +56,15 @@ def load_any(path: str | os.PathLike, weights: str | os.PathLike | None = None):
     hls4ml's published example models). QKeras layers and quantizers are registered automatically."""
     import tensorflow as tf
 
-    path = Path(path)
+    from ..validate import path_name
+
+    path = path_name(Path(path), "the model file")
     if path.suffix.lower() != ".json":
+        if weights is not None:
+            raise ModelError(
+                f"'{path}' holds its own weights; --weights is for a .json architecture: drop --weights (or "
+                "pass the .json)"
+            )
         return load_model(path)
     weights = Path(weights) if weights is not None else path.with_suffix(".h5")
     if not path.is_file():

@@ -33,6 +33,13 @@ def build_model(cfg, input_shape: tuple[int, ...], n_classes: int, *, quantized:
 
     ``cfg`` is a :class:`triggernn.config.RunConfig`; returns an uncompiled ``keras.Model``.
     """
+    from ..config import RunConfig
+    from ..validate import number, shape_tuple
+
+    if not isinstance(cfg, RunConfig):
+        raise ConfigError(f"cfg must be a RunConfig (triggernn.load_config(...)), got {type(cfg).__name__}")
+    input_shape = shape_tuple(input_shape, "input_shape")
+    n_classes = int(number(n_classes, "n_classes", low=1, integer=True))
     family = cfg.model.family
     if family not in _REGISTRY:
         raise ConfigError(f"unknown model family '{family}': choose one of {', '.join(available_models())}")

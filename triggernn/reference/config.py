@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, TypeAdapter, ValidationError, field_validator
+from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from ..config import _format_error, _Strict, check_name, read_yaml
 from ..errors import ConfigError
@@ -27,6 +27,20 @@ class _ReferenceRun(_Strict):
     evaluate_on: str | None = None  # the jets whose test split judges the reference and its FPGA model
 
     _name = field_validator("name", check_fields=False)(check_name)
+
+    @model_validator(mode="after")
+    def _training_keys_need_retrain(self):
+        """``save_to`` and ``data`` (and ``epochs`` changed) act only when retraining: set without it they
+        would do nothing, silently."""
+        idle = [k for k in ("save_to", "data") if getattr(self, k) is not None]
+        if "epochs" in self.model_fields_set and self.epochs != type(self).model_fields["epochs"].default:
+            idle.append("epochs")
+        if idle and not self.retrain:
+            raise ValueError(
+                f"{', '.join(idle)} {'applies' if len(idle) == 1 else 'apply'} to training, and this run loads "
+                "the shipped reference: set retrain (--retrain), or drop them"
+            )
+        return self
 
 
 class FlowRunConfig(_ReferenceRun):
