@@ -24,7 +24,8 @@ def test_check_shipped_configs(capsys):
     refused = [line for line in err.splitlines() if line.startswith("triggernn: error: ")]
     assert out.count(": ok") + len(refused) == len(CONFIGS) + len(LECTURE) + len(SCANS)
     for line in refused:  # only a dataset missing on this machine, with its fix
-        assert "fashion_mnist" in line and "apt-get install dataset-fashion-mnist" in line, line
+        assert "fashion_mnist" in line, line
+        assert "apt-get install dataset-fashion-mnist" in line, line
     assert code == (2 if refused else 0)
     assert "flow reference, shipped" in out  # configs/flow.yaml is a reference run's config
     assert "scan scan_jet_dense: 48 points" in out
