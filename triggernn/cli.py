@@ -324,8 +324,15 @@ _FORCE = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a refused flag said in one line (the usage is one ``--help`` away), exit 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="triggernn", description="Compile quantized L1-trigger networks to verified hls4ml projects."
     )
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")

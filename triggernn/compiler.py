@@ -100,9 +100,10 @@ def load_calibration_data(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarr
     suffix = path.suffix.lower()
     try:
         if suffix == ".npy":
-            return np.load(path, allow_pickle=False), None
+            with open(path, "rb") as fh:  # our handle: closed even where numpy fails half-way
+                return np.load(fh, allow_pickle=False), None
         if suffix == ".npz":
-            with np.load(path, allow_pickle=False) as f:
+            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
                 xk = next((k for k in _X_KEYS if k in f), None)
                 if xk is None:
                     raise DataError(f"{path} has no inputs under any of {_X_KEYS}; it holds {list(f)}")

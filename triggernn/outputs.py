@@ -62,7 +62,9 @@ def check_output_dir(
     file, the working directory or one of its parents, the home folder, a folder containing one of ``inputs``
     (or inside one), or a non-empty folder without triggernn's marker (unless ``force``).
     """
-    final = Path(path).absolute()
+    from .validate import path_name, writable_folder
+
+    final = path_name(Path(path), what).absolute()
     resolved = final.resolve()
     reason = _protected(resolved)
     for inp in inputs:
@@ -87,6 +89,7 @@ def check_output_dir(
             f"the {what} '{path}' exists and holds files triggernn did not write: {fix} or pass --force to "
             "replace it"
         )
+    writable_folder(final, f"the {what}")  # read-only or not ours to write: before any work
     return final
 
 

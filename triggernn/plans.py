@@ -61,17 +61,17 @@ def plan_run(
     from .models import build_model
     from .outputs import check_output_dir
     from .pipeline import check_layer_names, prepare_data
-    from .validate import a_path, writable_folder
+    from .validate import a_path
 
     cfg = config if isinstance(config, RunConfig) else load_config(config)
     for name, root in (("run_root", run_root), ("project_root", project_root)):
         a_path(root, name)
     project_dir = check_output_dir(
-        writable_folder(cfg.project_dir(project_root), "the HLS project folder"), what="HLS project folder",
+        cfg.project_dir(project_root), what="HLS project folder",
         force=force, flag="--projects (or hls.output_dir)",
     )  # fmt: skip
     run_dir = check_output_dir(
-        writable_folder(Path(run_root) / cfg.name, "the run folder"), what="run folder", force=force,
+        Path(run_root) / cfg.name, what="run folder", force=force,
         flag="--runs",
     )  # fmt: skip
     ds, X = prepare_data(cfg)

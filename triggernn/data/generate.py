@@ -400,7 +400,9 @@ def generate_jets(
     Out: the path written. The file appears only when complete (written to ``output + '.tmp'`` and
     renamed). Raises DataError for bad arguments or when pythia8mc/fastjet are missing.
     """
-    output = pathlib.Path(output)
+    from ..validate import a_path, path_name
+
+    output = path_name(a_path(output, "the output"), "the output")
     arguments, task_kw = generation_arguments(
         n_jets, classes=classes, seed=seed, pt_min=pt_min, pt_max=pt_max, max_constituents=max_constituents,
         compression=compression, mantissa_bits=mantissa_bits, **physics,

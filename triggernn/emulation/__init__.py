@@ -94,8 +94,8 @@ class Emulator:
             return self._native(X), None
         keep = (self.logits_layer,) if self.logits_layer else ()
         out, kept = self._numpy(X.astype(np.float64), keep)
-        logits = kept[self.logits_layer].astype(np.float32) if self.logits_layer else None
-        return out.astype(np.float32), logits
+        logits = kept[self.logits_layer].astype(np.float64) if self.logits_layer else None
+        return out.astype(np.float64), logits
 
     def predict(
         self,
@@ -106,7 +106,7 @@ class Emulator:
         return_logits: bool = False,
         progress: bool = False,
     ):
-        """Outputs (float32, as hls4ml's ``predict`` returns them) for events ``X``; with ``return_logits`` also
+        """Outputs (float64, as the C simulation returns them: exact to 53 significant bits) for events ``X``; with ``return_logits`` also
         the outputs of ``logits_layer``. ``workers`` processes share the batches."""
         X = check_inputs(self.input_shape, X)
         if return_logits and not self.logits_layer:

@@ -22,7 +22,8 @@ __all__ = ["NativeModel"]
 
 
 class NativeModel:
-    """The batched C++ entry point of an emitted project; ``model(X)`` returns the outputs, float32."""
+    """The batched C++ entry point of an emitted project; ``model(X)`` returns the outputs as float64 (hls4ml's
+    ``_double`` bridge: exact for every type up to 53 significant bits)."""
 
     def __init__(self, project: str | os.PathLike, project_name: str, n_in: int, out_shape: tuple[int, ...]):
         self.project = Path(project).absolute()
@@ -31,12 +32,12 @@ class NativeModel:
         self.library = build_library(self.project, project_name, kind="batch")
         fn = ctypes.CDLL(str(self.library)).triggernn_batch
         fn.restype = None
-        f32 = npc.ndpointer(np.float32, flags="C_CONTIGUOUS")
-        fn.argtypes = [f32, f32, ctypes.c_long, ctypes.c_long, ctypes.c_long]
+        f64 = npc.ndpointer(np.float64, flags="C_CONTIGUOUS")
+        fn.argtypes = [f64, f64, ctypes.c_long, ctypes.c_long, ctypes.c_long]
         self._fn = fn
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
-        X = np.ascontiguousarray(X, dtype=np.float32).reshape(len(X), self.n_in)
-        y = np.zeros((len(X), self.n_out), dtype=np.float32)
+        X = np.ascontiguousarray(X, dtype=np.float64).reshape(len(X), self.n_in)
+        y = np.zeros((len(X), self.n_out), dtype=np.float64)
         self._fn(X, y, len(X), self.n_in, self.n_out)
         return y.reshape(len(X), *self.out_shape)

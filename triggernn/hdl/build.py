@@ -271,7 +271,7 @@ def rtl(
             csim, emu = _reference(graph, path, traced, X)
             res.events = len(X)
             res.exact_vs_csim = float(
-                np.mean(np.all(out.astype(np.float32) == csim.astype(np.float32), axis=1))
+                np.mean(np.all(out.astype(np.float64) == csim.astype(np.float64), axis=1))
             )
             res.max_diff_vs_csim = float(np.max(np.abs(out - csim)))
             if emu is not None:

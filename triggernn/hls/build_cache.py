@@ -30,8 +30,8 @@ __all__ = ["build_library", "cache_root", "compile_cached", "firmware_key"]
 
 _BATCH = """
 #include "{name}_bridge.cpp"
-extern "C" void triggernn_batch(float *x, float *y, long n, long n_in, long n_out) {{
-    for (long i = 0; i < n; i++) {name}_float(x + i * n_in, y + i * n_out);
+extern "C" void triggernn_batch(double *x, double *y, long n, long n_in, long n_out) {{
+    for (long i = 0; i < n; i++) {name}_double(x + i * n_in, y + i * n_out);
 }}
 """
 
@@ -83,7 +83,9 @@ def build_library(project: Path, name: str, kind: str = "csim", *, cache: Path |
     """
     project = Path(project).absolute()
     entry = Path(cache or cache_root()) / "csim" / firmware_key(project, name)
-    lib = entry / f"{kind}.so"
+    # the batch entry point takes doubles since 2026-12-03 (exact to 53 bits): a new name, so an older cached
+    # float32 library is never called with double pointers
+    lib = entry / ("batch64.so" if kind == "batch" else f"{kind}.so")
     if lib.is_file():
         return lib
     entry.parent.mkdir(parents=True, exist_ok=True)
