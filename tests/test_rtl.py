@@ -186,7 +186,7 @@ def test_synthesis_stage_by_stage_counts_what_one_flat_run_counts(tmp_path, monk
     spec = {"conv": None, "filters": 1, "pool": False, "softmax": False, "seed": 5,
             "layers": [{"units": 8, "wbits": 6, "abits": 6, "act": "relu"},
                        {"units": 4, "wbits": 6, "abits": 8, "act": "none"}]}  # fmt: skip
-    project, X = _emit(build(spec), tmp_path / "prj", n=20)
+    project, _ = _emit(build(spec), tmp_path / "prj", n=20)
     res = rtl(project, simulate=False, synthesize=False, clock_period=1.0)
     rtl_dir = project.path / "rtl"
     stages = sorted(p.stem for p in (rtl_dir / "src").glob("logic*.v"))
