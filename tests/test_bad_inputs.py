@@ -54,6 +54,15 @@ def user_files(tmp_path_factory):
     (d / "mydata" / "keep.txt").write_text("keep me\n")
     (d / "half.root").write_bytes(EMBEDDED.read_bytes()[: EMBEDDED.stat().st_size // 2])
     (d / "binary.yaml").write_bytes(bytes(range(256)) * 4)
+    (d / "mine.root").write_bytes(EMBEDDED.read_bytes())  # a jet file triggernn wrote, now the user's
+    y = rng.integers(0, 3, 200)
+    X = rng.normal(size=(200, 16)).astype(np.float32)
+    labels = {"onehot": np.eye(3)[y], "strings": np.array(list("abc"))[y], "fractions": y + 0.5,
+              "short": y[:150], "minus": y - 1, "five": np.arange(200) % 5, "nan_y": y * np.nan}  # fmt: skip
+    for name, lab in labels.items():
+        np.savez(d / f"y_{name}.npz", X=X, y=lab)
+    np.save(d / "objects.npy", np.array([{"a": 1}] * 200, dtype=object), allow_pickle=True)
+    np.save(d / "complex.npy", X + 1j)
     configs = {
         "dup.yaml": "name: x\nname: y\n",
         "epochs_true.yaml": "name: x\ntrain:\n  epochs: true\n",
@@ -76,6 +85,11 @@ def user_files(tmp_path_factory):
         "hls_strategy.yaml": "strategy: Fast\n",
         "hls_run.yaml": "name: x\nhls:\n  reuse_factor: 0\n",
         "hls_list.yaml": "- io_parallel\n",
+        "images_dense.yaml": "name: x\ndata:\n  representation: images\n",
+        "rtl_clock.yaml": "name: x\nhls:\n  clock_period: 2\nrtl:\n  enabled: true\n  latency_cutoff: 50\n",
+        "fast_clock.yaml": "name: x\nhls:\n  clock_period: 0.01\n",
+        "bad_mode.yaml": "name: x\nhls:\n  precision:\n    fc1: {accum: 'ap_fixed<24,12,RND_UP,SAT>'}\n",
+        "save_to.yaml": "reference: flow\nsave_to: x.pt\n",
     }
     for name, text in configs.items():
         (d / name).write_text(text)
@@ -156,6 +170,38 @@ CASES = [
     (["rtl", "mydata"], "is not an hls4ml project"),
     (["rtl", "mydata", "--data", "missing.npz"], "does not exist"),
     (["verify", str(ROOT / "configs" / "jet_dense.yaml"), "--model", "missing.h5"], "does not exist"),
+    # the sweep of 2026-12-03 (issue 24): one line each, before any work
+    (["data", "generate", "-o", "mine.root", "--n-jets", "10"], "exists .*--force to replace it"),
+    (["rtl", "mydata", "--clock-period", "2", "--latency-cutoff", "50"], "cannot run at a 2 ns clock"),
+    (["rtl", "mydata", "--clock-period", "0.01"], "at least 1.*beyond any FPGA"),
+    (["rtl", "mydata", "--no-sim", "--data", "calib.npz"], "simulation off"),
+    (["run", "rtl_clock.yaml"], "latency_cutoff 50 ns .* cannot run at hls.clock_period 2 ns"),
+    (["check", "rtl_clock.yaml"], "latency_cutoff 50 ns"),
+    (["run", "fast_clock.yaml"], "clock_period"),
+    (["run", "bad_mode.yaml"], "unknown rounding mode 'RND_UP'"),
+    (["run", "images_dense.yaml"], "family 'jet_dense' reads data.representation 'features'"),
+    (["check", "images_dense.yaml"], "family 'jet_dense' reads data.representation 'features'"),
+    (["compile", "model.h5", "--data", "y_strings.npz"], "labels must be integer classes"),
+    (["compile", "model.h5", "--data", "y_fractions.npz"], "fractions"),
+    (["compile", "model.h5", "--data", "y_short.npz"], "150 labels for 200 events"),
+    (["compile", "model.h5", "--data", "y_minus.npz"], "negative classes"),
+    (["compile", "model.h5", "--data", "y_five.npz"], "class 4, but the model has 3 outputs"),
+    (["compile", "model.h5", "--data", "y_nan_y.npz"], "fractions or NaN"),
+    (["compile", "model.h5", "--data", str(EMBEDDED)], "class 4, but the model has 3 outputs"),
+    (["compile", "model.h5", "--data", "objects.npy"], "Python objects"),
+    (["compile", "model.h5", "--data", "complex.npy"], "complex numbers"),
+    (["compile", "model.h5", "--data", "calib.npz", "--weights", "model.h5"], "holds its own weights"),
+    (["compile", "model.h5", "--data", "calib.npz", "--input-range", "0", "1"], "drop one"),
+    (["compile", "m" * 303 + ".h5", "--data", "calib.npz"], "bytes, the file system allows 255"),
+    (["data", "generate", "-o", "shards", "--scheduler", "tcp://127.0.0.1:1"], "no Dask scheduler answers"),
+    (["data", "generate", "-o", "shards", "--scheduler", "notaurl"], "not a Dask scheduler address"),
+    (
+        ["scan", str(ROOT / "configs" / "scans" / "jet_dense.yaml"), "--scheduler", "tcp://127.0.0.1:1"],
+        "no Dask scheduler answers",
+    ),  # fmt: skip
+    (["reference", "flow", "--save-to", "x.pt"], "applies to training"),
+    (["reference", "save_to.yaml"], "applies to training"),
+    (["verify", str(ROOT / "configs" / "jet_dense.yaml"), "--model", "model.h5"], "has no QKeras layer"),
 ]
 #: Flags out of range: argparse's own message on its last line, exit code 2.
 FLAGS = [
@@ -265,3 +311,41 @@ def test_readme_names_exist():
     assert names, "the README shows no tn.<name>"
     missing = sorted(n for n in names if not hasattr(tn, n))
     assert not missing, f"README names missing from the package: {missing}"
+
+
+def test_read_only_output_folder_is_one_line(workdir, capsys, monkeypatch):
+    """A folder the user cannot write (read-only, no permission): refused before any work, naming it. (Root
+    bypasses permission bits, so the file system's answer is what is replaced here.)"""
+    import os
+
+    import triggernn.validate as validate
+
+    real = os.access
+    monkeypatch.setattr(validate.os, "access", lambda p, mode: False if Path(p) == workdir else real(p, mode))
+    before = _snapshot(workdir)
+    assert main([*COMPILE, "--out", "newproject"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert "is not writable (permission denied or read-only)" in err[0]
+    assert _snapshot(workdir) == before
+
+
+@pytest.mark.parametrize(
+    ("errno_", "reason"), [(28, "No space left on device"), (30, "Read-only file system")]
+)
+def test_os_error_during_work_is_one_line(errno_, reason, workdir, capsys, monkeypatch):
+    """Disk full or a file system turned read-only in the middle of the work: one line naming the path and the
+    reason, exit 2, and what was being written discarded (the outputs are staged)."""
+    import triggernn.compiler as compiler
+
+    def full(*args, **kwargs):
+        raise OSError(errno_, reason, str(workdir / "hls_projects" / "x" / "firmware" / "weights" / "w2.txt"))
+
+    monkeypatch.setattr(compiler, "calibrate", full)
+    before = _snapshot(workdir)
+    assert main(COMPILE) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert reason in err[0]
+    assert "w2.txt" in err[0]
+    assert _snapshot(workdir) == before

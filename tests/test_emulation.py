@@ -126,6 +126,17 @@ def test_workers_and_engines_agree(small_cfg, tmp_path):
     assert existing.engine == "cpp"
     assert "re-opened from disk" in existing.reason
     np.testing.assert_array_equal(existing.predict(X), one)
+    # the same project opened with tn.open_project: its recorded model converted again and checked against
+    # the firmware on disk, so the numpy engine walks its layers
+    import triggernn as tn
+
+    opened = tn.open_project(project.path)
+    assert opened.has_layer_graph
+    assert opened.input_shape == (16,)
+    em = Emulator(opened)
+    assert em.engine == "numpy", em.reason
+    np.testing.assert_array_equal(em.predict(X), one)
+    np.testing.assert_array_equal(opened.predict(X[:300]).outputs, one[:300])
 
 
 def test_build_cache_reuses_unchanged_firmware(small_cfg, tmp_path, monkeypatch):

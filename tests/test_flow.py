@@ -82,7 +82,9 @@ def test_shipped_reference_and_its_fpga_student(tmp_path, capsys):
     res = json.loads((runs / "myflow" / "metrics.json").read_text())
     assert res["flow"]["source"].startswith("shipped reference")
     for name, auc in recorded["metrics"]["auc"].items():
-        assert abs(res["flow"]["auc"][name] - auc) < 1e-9
+        # the same weights on any x86-64 CPU: a tie broken otherwise by another kernel's float32 rounding moves
+        # an AUC by one signal-background pair, 1/(400*800) = 3e-6; a few such pairs are allowed, no more
+        assert abs(res["flow"]["auc"][name] - auc) <= 1e-5
     s = res["student"]
     assert s["bit_exact"] == 1.0
     assert s["auc_csim"] == s["auc_qkeras"]

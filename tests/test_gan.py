@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 import torch
 
 from triggernn.reference import gan as Gm
@@ -64,7 +65,9 @@ def test_shipped_gan_and_its_fpga_generator(tmp_path):
     gan, fpga = res["gan"], res["fpga_generator"]
     assert gan["source"].startswith("shipped reference")
     for c, w in recorded["metrics"]["w1_mean"].items():  # loads on the CPU and reproduces its record
-        assert abs(gan["w1_mean"][c] - w) < 1e-9
+        # the same weights: another CPU's float32 kernels move each generated value by an ulp at most (1e-7
+        # relative), which moves the distance by ~1e-8; 1e-6 relative holds on any x86-64 CPU and still pins it
+        assert gan["w1_mean"][c] == pytest.approx(w, rel=1e-6, abs=1e-9)
     assert fpga["max_abs_diff_vs_keras"] < 0.01  # 18-bit calibrated firmware vs the float generator
     for c in gan["w1_mean"]:
         assert abs(fpga["w1_mean"][c] - gan["w1_mean"][c]) < 0.01

@@ -152,7 +152,9 @@ def _cmd_lecture(args: argparse.Namespace) -> int:
 
 def _cmd_compile(args: argparse.Namespace) -> int:
     from .compiler import compile_model
+    from .validate import path_name
 
+    path_name(args.model, "the model file")
     r = compile_model(
         args.model,
         args.data,

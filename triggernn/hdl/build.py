@@ -169,6 +169,13 @@ def _reference(graph, project: Path, traced: TracedModel, X: np.ndarray):
     return csim, np.asarray(emu, dtype=np.float64)
 
 
+def _cannot_meet(cutoff: float, clock: float) -> NoReturn:
+    raise InputError(
+        f"a latency cutoff of {cutoff:g} ns of logic per stage cannot run at a {clock:g} ns clock: pass a cutoff "
+        "at most the period (default: the period)"
+    )
+
+
 def _ends_in_softmax(graph) -> bool:
     """Whether the firmware's last layer is a softmax (what ``keep_softmax`` keeps in the RTL)."""
     layers = [node for node in graph.get_layers() if node.class_name != "Input"]
@@ -214,14 +221,13 @@ def rtl(
         )
     if X is not None and not simulate:
         raise InputError("events to check were given with the simulation off: drop --data, or drop --no-sim")
+    if clock_period is not None and latency_cutoff is not None and latency_cutoff > clock_period:
+        _cannot_meet(latency_cutoff, clock_period)
     graph, path = _graph_of(project)
     clock = float(clock_period or graph.config.get_config_value("ClockPeriod") or 5.0)
     cutoff = float(latency_cutoff or clock)
     if cutoff > clock:
-        raise InputError(
-            f"a latency cutoff of {cutoff:g} ns of logic per stage cannot run at a {clock:g} ns clock: pass a "
-            "cutoff at most the period (default: the period)"
-        )
+        _cannot_meet(cutoff, clock)
     if keep_softmax and not _ends_in_softmax(graph):
         raise InputError("--keep-softmax: this firmware has no final softmax to keep; drop the flag")
     if str(graph.config.get_config_value("IOType")) != "io_parallel":
