@@ -198,7 +198,7 @@ CASES = [
     (
         ["scan", str(ROOT / "configs" / "scans" / "jet_dense.yaml"), "--scheduler", "tcp://127.0.0.1:1"],
         "no Dask scheduler answers",
-    ),  # fmt: skip
+    ),
     (["reference", "flow", "--save-to", "x.pt"], "applies to training"),
     (["reference", "save_to.yaml"], "applies to training"),
     (["verify", str(ROOT / "configs" / "jet_dense.yaml"), "--model", "model.h5"], "has no QKeras layer"),
