@@ -19,7 +19,8 @@ __all__ = ["HANDLERS", "Handler", "Node", "NumpyModel", "build_numpy_model", "em
 
 @dataclass
 class NumpyModel:
-    """The firmware as numpy: ``ops`` in order, each ``(layer name, input var, output var, function)``."""
+    """The firmware as numpy: a walk of its graph. ``ops`` in hls4ml's (topological) order, each ``(layer name,
+    input vars, output var, function of the input arrays)``; a value is dropped after its last reader."""
 
     input_spec: FixedSpec
     input_var: str
@@ -33,9 +34,14 @@ class NumpyModel:
     def __call__(self, X: np.ndarray, keep: tuple[str, ...] = ()) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Outputs for a batch ``X`` (float32 events), and the outputs of the layers named in ``keep``."""
         values = {self.input_var: cast(X.reshape(len(X), *self.input_shape), self.input_spec)}
+        last = {v: i for i, (_, srcs, _, _) in enumerate(self.ops) for v in srcs}
         kept = {}
-        for name, src, dst, fn in self.ops:
-            values[dst] = fn(values.pop(src) if src != dst else values[src])
+        for i, (name, srcs, dst, fn) in enumerate(self.ops):
+            args = [values[v] for v in srcs]
+            for v in set(srcs):
+                if last[v] == i and v != self.output_var:
+                    del values[v]
+            values[dst] = fn(*args)
             if name in keep:
                 kept[name] = values[dst].reshape(len(X), -1)
         return values[self.output_var].reshape(len(X), *self.output_shape), kept
@@ -73,13 +79,16 @@ def _type(node, attr: str) -> FixedSpec:
 
 @dataclass(frozen=True)
 class Node:
-    """What a handler builds from: the hls4ml node, its input and result types, output shape, tables."""
+    """What a handler builds from: the hls4ml node, its (first) input and result types, output shape, tables;
+    ``x_specs`` and ``x_shapes`` of every input (merges have two)."""
 
     node: Any
     x_spec: FixedSpec
     res: FixedSpec
     shape: tuple[int, ...]
     tables: dict
+    x_specs: tuple[FixedSpec, ...] = ()
+    x_shapes: tuple[tuple[int, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,16 +97,18 @@ class Handler:
     the firmware (``tables(node, project) -> [(node, key, struct, input type)]``); the values one event
     needs inside it (``values(node, shape) -> int``, for the batch size)."""
 
-    build: Callable[[Node], Callable[[np.ndarray], np.ndarray]]
+    build: Callable[[Node], Callable[..., np.ndarray]]
     tables: Callable[[Any, Path], list] | None = None
     values: Callable[[Any, tuple[int, ...]], int] | None = None
+    #: takes several inputs (a merge): ``f(x1, x2, ...)``
+    merges: bool = False
 
 
 #: hls4ml layer class -> its handler; filled by :func:`emulates`. A class not here is not emulated.
 HANDLERS: dict[str, Handler] = {}
 
 
-def emulates(*kinds: str, tables=None, values=None):
+def emulates(*kinds: str, tables=None, values=None, merges: bool = False):
     """Register the decorated builder as the numpy emulation of hls4ml layer classes ``kinds`` (a class
     registered twice is refused): hls4ml's ``@keras_handler`` pattern, one place to add a layer."""
 
@@ -107,7 +118,7 @@ def emulates(*kinds: str, tables=None, values=None):
                 raise ValueError(
                     f"hls4ml layer class '{kind}' already has an emulation: {HANDLERS[kind].build}"
                 )
-            HANDLERS[kind] = Handler(build, tables, values)
+            HANDLERS[kind] = Handler(build, tables, values, merges)
         return build
 
     return wrap
@@ -274,17 +285,19 @@ def build_numpy_model(hls_model, project: Path | None = None) -> NumpyModel:
     for node in layers:
         kind = node.class_name
         handler = HANDLERS[kind]
-        if len(node.inputs) != 1:
+        if len(node.inputs) != 1 and not handler.merges:
             raise L.NotEmulated(f"layer '{node.name}' ({kind}) with {len(node.inputs)} inputs")
         out_var = node.get_output_variable()
         shape = tuple(int(d) for d in out_var.shape)
         try:
-            x_spec = _spec(node.get_input_variable().type.precision, "input")
+            in_vars = [node.get_input_variable(v) for v in node.inputs]
+            x_specs = tuple(_spec(v.type.precision, "input") for v in in_vars)
+            x_shapes = tuple(tuple(int(d) for d in v.shape) for v in in_vars)
             res = _spec(out_var.type.precision, "result")
-            fn = handler.build(Node(node, x_spec, res, shape, tables))
+            fn = handler.build(Node(node, x_specs[0], res, shape, tables, x_specs, x_shapes))
         except L.NotEmulated as err:
             raise L.NotEmulated(f"layer '{node.name}' ({kind}): {err}") from None
-        ops.append((node.name, node.inputs[0], node.outputs[0], _shaped(fn, shape)))
+        ops.append((node.name, tuple(node.inputs), node.outputs[0], _shaped(fn, shape)))
         largest = max(largest, handler.values(node, shape) if handler.values else int(np.prod(shape)))
     return NumpyModel(
         input_spec=_spec(inputs[0].type.precision, "the input"),
@@ -298,7 +311,7 @@ def build_numpy_model(hls_model, project: Path | None = None) -> NumpyModel:
 
 
 def _shaped(fn, shape):
-    return lambda x: fn(x).reshape(len(x), *shape)
+    return lambda *x: fn(*x).reshape(len(x[0]), *shape)
 
 
 def _window(node, prefix: str, nd: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
@@ -317,14 +330,97 @@ def _cast_to(x_spec, res):
 
 
 @emulates("Pooling1D", "Pooling2D")
-def _max_pool(n: Node):
-    if str(n.node.get_attr("pool_op")).lower() != "max":
-        raise L.NotEmulated(f"{n.node.get_attr('pool_op')} pooling")
+def _pool(n: Node):
+    """``nnet::pooling1d_cl`` / ``pooling2d_cl``: the window's max (in the input type) or its average
+    (:func:`~.layers.average`: summed in ``accum_t``, divided as ap_fixed divides), cast to the result."""
+    op = str(n.node.get_attr("pool_op")).lower()
     pool, stride, pads = _window(n.node, "pool", 1 if n.node.class_name == "Pooling1D" else 2)
     if any(pads):
         raise L.NotEmulated("padded pooling")
-    to_res = _cast_to(n.x_spec, n.res)
-    return lambda x: to_res(L.max_pool(x, pool, stride))
+    if op == "max":
+        to_res = _cast_to(n.x_spec, n.res)
+        return lambda x: to_res(L.max_pool(x, pool, stride))
+    if op != "average":
+        raise L.NotEmulated(f"{op} pooling")
+    acc, res, x_spec = _type(n.node, "accum_t"), n.res, n.x_spec
+    size = int(np.prod(pool))
+
+    nd = len(pool)
+
+    def f(x):
+        win = np.lib.stride_tricks.sliding_window_view(x, pool, axis=tuple(range(1, nd + 1)))
+        win = win[(slice(None), *(slice(None, None, st) for st in stride))]  # (B, *out, C, *pool)
+        win = win.reshape(*win.shape[: nd + 2], size)  # the window in the firmware's (row, column) order
+        return cast(L.average(win, axis=-1, length=size, x_spec=x_spec, acc=acc), res)
+
+    return f
+
+
+@emulates("GlobalPooling1D", "GlobalPooling2D")
+def _global_pool(n: Node):
+    """``nnet::global_pooling1d_cl`` / ``2d_cl``: over every position of each channel, the max (kept in the
+    input type, returned as ``accum_t``) or the average, cast to the result."""
+    op = str(n.node.get_attr("pool_op")).lower()
+    acc, res, x_spec = _type(n.node, "accum_t"), n.res, n.x_spec
+    if op == "max":
+        return lambda x: cast(cast(x.reshape(len(x), -1, x.shape[-1]).max(axis=1), acc), res)
+    if op != "average":
+        raise L.NotEmulated(f"{op} pooling")
+
+    def f(x):
+        flat = x.reshape(len(x), -1, x.shape[-1])
+        return cast(L.average(flat, axis=1, length=flat.shape[1], x_spec=x_spec, acc=acc), res)
+
+    return f
+
+
+#: hls4ml's Merge ops (nnet_merge.h): the exact value of the expression, then one cast to the result.
+MERGE_OPS = {
+    "add": lambda a, b: a + b,
+    "subtract": lambda a, b: a - b,
+    "multiply": lambda a, b: a * b,
+    "average": lambda a, b: (a + b) * 0.5,  # times ap_ufixed<1,0>(0.5): exact
+    "maximum": np.maximum,
+    "minimum": np.minimum,
+}
+
+
+@emulates("Merge", merges=True)
+def _merge(n: Node):
+    """``nnet::add`` ... ``nnet::minimum``: element by element (an input of fewer elements repeats, as the
+    C++'s ``data[ii % n_elem]``), the exact value cast to the result type. The products of ``multiply`` are
+    exact in float64 while both inputs together hold at most 53 bits."""
+    op = str(n.node.get_attr("op")).lower()
+    if op not in MERGE_OPS or len(n.x_specs) != 2:
+        raise L.NotEmulated(f"merge '{op}' of {len(n.x_specs)} inputs")
+    if op == "multiply" and sum(s.width for s in n.x_specs) > 53:
+        raise L.NotEmulated(f"products of {n.x_specs[0]} and {n.x_specs[1]} beyond float64's 53 bits")
+    fn, res, size = MERGE_OPS[op], n.res, int(np.prod(n.shape))
+
+    def f(a, b):
+        a, b = a.reshape(len(a), -1), b.reshape(len(b), -1)
+        a = np.tile(a, (1, size // a.shape[1])) if a.shape[1] != size else a
+        b = np.tile(b, (1, size // b.shape[1])) if b.shape[1] != size else b
+        return cast(fn(a, b), res)
+
+    return f
+
+
+@emulates("Concatenate", merges=True)
+def _concatenate(n: Node):
+    """``nnet::concatenate1d/2d/3d``: the inputs side by side along ``axis``, each value cast to the result."""
+    axis = int(n.node.get_attr("axis", -1))
+    shapes, res = n.x_shapes, n.res
+    nd = len(shapes[0])
+    axis = axis - 1 if axis > 0 else axis  # Keras counts the batch axis, the firmware's shapes do not
+    if not -nd <= axis < nd:
+        raise L.NotEmulated(f"concatenation along axis {axis}")
+
+    def f(*xs):
+        parts = [cast(x.reshape(len(x), *shape), res) for x, shape in zip(xs, shapes, strict=True)]
+        return np.concatenate(parts, axis=axis + 1 if axis >= 0 else axis)
+
+    return f
 
 
 @emulates("Reshape", "Repack", "Flatten")

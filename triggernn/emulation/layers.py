@@ -205,3 +205,20 @@ def table_activation(kind: str, table: np.ndarray, res: FixedSpec):
         return cast(table[np.clip(idx, 0, n - 1)], res)
 
     return f
+
+
+def average(x: np.ndarray, axis: int, length: int, x_spec: FixedSpec, acc: FixedSpec) -> np.ndarray:
+    """nnet's ``avg``: ``accum_t y = 0; y += x[i]`` over ``axis`` (each sum cast to ``accum_t``), then ``y /=
+    length``: ap_fixed divided by an unsigned keeps ``y``'s fraction bits and divides its integer pattern as C
+    does, truncating toward zero (floor for an unsigned accumulator). Returns the ``accum_t`` values."""
+    if acc.fractional >= x_spec.fractional and acc.saturation == "WRAP":  # every sum exact, wrapping modular
+        if x_spec.width + int(np.ceil(np.log2(max(2, x.shape[axis])))) > EXACT_BITS:
+            raise NotEmulated(f"sums of {x.shape[axis]} values of {x_spec} beyond float64's 53 bits")
+        y = cast(x.sum(axis=axis), acc)
+    else:  # each partial sum quantized or saturated on its own, in the firmware's order
+        xs = np.moveaxis(x, axis, -1)
+        y = np.zeros(xs.shape[:-1])
+        for i in range(xs.shape[-1]):
+            y = cast(y + xs[..., i], acc)
+    raw = np.round(y * 2.0**acc.fractional)  # y's integer pattern (exact: y is on acc's grid)
+    return np.trunc(raw / length) * 2.0**-acc.fractional

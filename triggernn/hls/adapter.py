@@ -24,6 +24,11 @@ public API lives here, so an hls4ml upgrade is one file to read:
     inequality, which the template cannot express: refused with the layer named. The ternary case is tested
     as ``x > t_hi``, where QKeras' ternary is ``+1`` from ``x >= t_hi``: the same on the grid except where
     ``t_hi`` is a grid value, corrected the same way;
+  * **a QDense on N-D inputs written unquantized.** hls4ml replaces a Dense over (particles, features) by a
+    1x1 convolution (``ReplaceMultidimensionalDenseWithConv``) built from the raw Keras kernel, without the
+    layer's quantizers: the float weights are then truncated to the weight type by the C++ where QKeras
+    rounds them (measured on a Deep Sets ``QDense(16)`` per particle: 71% of values exact, 3.9 off). The
+    convolution now gets the Dense's quantizers, as the Dense itself would;
   * **batch-norm constants folded in float32.** ``scale = gamma / sqrt(var + eps)`` and ``bias`` are computed
     in the Keras weights' float32, so a folded threshold can land on the wrong side of a grid value
     (measured: 0.03% of a ternary net's values flipped). Computed in float64.
@@ -162,3 +167,22 @@ def apply_fixes() -> None:
         initialize(self)
 
     BatchNormalization.initialize = initialize_float64
+
+    from hls4ml.model.optimizer.passes.multi_dense import ReplaceMultidimensionalDenseWithConv
+
+    replace = ReplaceMultidimensionalDenseWithConv.transform
+
+    def transform_keeping_quantizers(self, model, node):
+        quantizers = {k: node.get_attr(k) for k in ("weight_quantizer", "bias_quantizer") if node.get_attr(k)}
+        make_node = model.make_node
+
+        def make_quantized(kind, name, attributes, inputs, *args, **kwargs):
+            return make_node(kind, name, {**attributes, **quantizers}, inputs, *args, **kwargs)
+
+        model.make_node = make_quantized
+        try:
+            return replace(self, model, node)
+        finally:
+            del model.make_node
+
+    ReplaceMultidimensionalDenseWithConv.transform = transform_keeping_quantizers

@@ -105,6 +105,39 @@ def _exact_sum(node, x: FixedSpec, key: str) -> FixedSpec | None:
     return FixedSpec(integer + max(frac, 0), integer)
 
 
+#: Keras layers whose hls4ml types lose the bits of a division (by the window, or by 2)
+_AVERAGING = ("Average", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D")
+_POOLING = ("Pooling1D", "Pooling2D", "GlobalPooling1D", "GlobalPooling2D")
+
+
+def _union(specs: list[FixedSpec]) -> FixedSpec:
+    """The narrowest type holding every value of each of ``specs``."""
+    signed = any(sp.signed for sp in specs)
+    integer = max(sp.integer + (1 if signed and not sp.signed else 0) for sp in specs)
+    frac = max(sp.fractional for sp in specs)
+    return FixedSpec(integer + frac, integer, signed)
+
+
+def _average_pool(node, x: FixedSpec, conf: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Average pooling (``nnet``'s ``avg``: the window summed in ``accum_t``, then ``accum_t /= N``, which keeps
+    the accumulator's fraction bits and truncates the rest): an accumulator with the integer bits of the sum
+    and ``log2 N`` more fraction bits than the input, so a power-of-two window divides exactly, and a result
+    of the input's range at that precision. (A window of another size cannot be exact in any type; QKeras'
+    float32 mean is then matched to the accumulator's LSB.)"""
+    if node.class_name.startswith("Global"):
+        shape = node.get_input_variable().shape
+        n = int(np.prod(shape[:-1]))
+    else:
+        n = int(node.get_attr("pool_width")) * int(node.get_attr("pool_height", 1) or 1)
+    extra = math.ceil(math.log2(max(n, 2)))
+    types = {}
+    if _is_auto(conf, "accum"):
+        types["accum"] = FixedSpec(x.width + 2 * extra, x.integer + extra, x.signed).hls()
+    if _is_auto(conf, "result"):
+        types["result"] = FixedSpec(x.width + extra, x.integer, x.signed).hls()
+    return {node.name: types} if types else {}
+
+
 def _proposals(hls_model, layer_configs: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
     found: dict[str, dict[str, str]] = {}
     for node in hls_model.get_layers():
@@ -123,6 +156,14 @@ def _proposals(hls_model, layer_configs: dict[str, dict[str, Any]]) -> dict[str,
             res = _exact_sum(node, x, "scale")
             if res is not None:
                 found[node.name] = {"result": res.hls()}
+        elif node.class_name in _POOLING and str(node.get_attr("pool_op", "")).lower() == "average":
+            found.update(_average_pool(node, x, conf))
+        elif node.class_name == "Merge" and str(node.get_attr("op", "")).lower() == "average":
+            if _is_auto(conf, "result"):
+                specs = [_fixed(node.get_input_variable(v).type.precision) for v in node.inputs]
+                if all(sp is not None for sp in specs):
+                    union = _union([sp for sp in specs if sp is not None])
+                    found[node.name] = {"result": FixedSpec(union.width + 1, union.integer, union.signed).hls()}
         elif node.class_name == "Activation" and _is_auto(conf, "result"):
             act = str(node.get_attr("activation", "")).lower()
             if act in _ELEMENTWISE:
@@ -204,6 +245,8 @@ def default_typed_nodes(model, hc: dict[str, Any]) -> bool:
     if any(name not in keras_names for name in hc["LayerName"]):
         return True  # nodes hls4ml adds: split activations (<layer>_relu), ...
     for layer in model.layers:
+        if layer.__class__.__name__ in _AVERAGING:
+            return True  # hls4ml's average pooling and Average merge keep the input's fraction bits
         for attr in (
             "kernel_quantizer_internal",
             "depthwise_quantizer_internal",

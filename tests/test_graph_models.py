@@ -1,0 +1,108 @@
+"""Graph models (skip connections, branches, merges, particle sets, pooling) through emit, C-sim and the numpy
+emulator: QKeras equal to the C simulation on every event where the arithmetic can be exact, the numpy engine
+equal to the C simulation always, on the emitted project and on the project opened again from disk.
+
+The models are built as users build them (functional Keras, QKeras layers); hls4ml 1.3.0 converts each.
+Exact by triggernn's fixes: a per-particle QDense (hls4ml wrote its kernel unquantized), the average merge
+and average pooling (hls4ml kept the input's fraction bits, losing the division's).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import triggernn as tn
+from triggernn.emulation import Emulator
+
+L = tf.keras.layers
+
+
+def _qdense(n: int, name: str):
+    from qkeras import QDense, quantized_bits
+
+    return QDense(n, kernel_quantizer=quantized_bits(6, 0, alpha=1), bias_quantizer=quantized_bits(6, 0, alpha=1),
+                  name=name)  # fmt: skip
+
+
+def _relu(name: str):
+    from qkeras import QActivation, quantized_relu
+
+    return QActivation(quantized_relu(6, 2), name=name)
+
+
+def _two_branches(merge):
+    inp = tf.keras.Input((16,), name="features")
+    a = _relu("r1")(_qdense(16, "d1")(inp))
+    b = _relu("r2")(_qdense(16, "d2")(a))  # a residual block: b is computed from a, then merged with it
+    return tf.keras.Model(inp, _qdense(5, "head")(merge([a, b])))
+
+
+def _residual_concat():
+    inp = tf.keras.Input((16,), name="features")
+    a = _relu("r1")(_qdense(16, "d1")(inp))
+    b = _relu("r2")(_qdense(16, "d2")(a))
+    c = _relu("r3")(_qdense(8, "d3")(inp))  # a second branch from the input
+    x = L.Concatenate(name="cat")([L.Add(name="add")([a, b]), c])
+    return tf.keras.Model(inp, _qdense(5, "head")(x))
+
+
+def _deep_sets(pool):
+    inp = tf.keras.Input((16, 3), name="particles")  # 16 particles x (pT, eta, phi)
+    h = _relu("phi_act")(_qdense(16, "phi")(inp))  # the same QDense on every particle
+    return tf.keras.Model(inp, _qdense(5, "rho")(pool(h)))
+
+
+def _image(pool, flatten: bool):
+    from qkeras import QConv2D, quantized_bits
+
+    inp = tf.keras.Input((8, 8, 1), name="image")
+    q = quantized_bits(6, 0, alpha=1)
+    c = _relu("r1")(QConv2D(4, 3, kernel_quantizer=q, bias_quantizer=q, name="conv")(inp))
+    x = pool(c)
+    return tf.keras.Model(inp, _qdense(5, "head")(L.Flatten(name="flat")(x) if flatten else x))
+
+
+#: name -> (builder, exact): exact means QKeras equals the C simulation bit for bit on every event.
+MODELS = {
+    "add": (lambda: _two_branches(L.Add(name="merge")), True),
+    "subtract": (lambda: _two_branches(L.Subtract(name="merge")), True),
+    "multiply": (lambda: _two_branches(L.Multiply(name="merge")), True),
+    "average": (lambda: _two_branches(L.Average(name="merge")), True),
+    "maximum": (lambda: _two_branches(L.Maximum(name="merge")), True),
+    "minimum": (lambda: _two_branches(L.Minimum(name="merge")), True),
+    "residual_concat": (_residual_concat, True),
+    "deep_sets_avg": (lambda: _deep_sets(L.GlobalAveragePooling1D(name="pool")), True),
+    "deep_sets_max": (lambda: _deep_sets(L.GlobalMaxPooling1D(name="pool")), True),
+    "avg_pool_2d": (lambda: _image(L.AveragePooling2D(2, name="pool"), True), True),
+    # 6 x 6 positions: a division by 36 is exact in no fixed-point type; the mean is kept to the LSB
+    "global_avg_2d": (lambda: _image(L.GlobalAveragePooling2D(name="pool"), False), False),
+    "global_max_2d": (lambda: _image(L.GlobalMaxPooling2D(name="pool"), False), True),
+}
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_graph_model_is_exact_and_emulated(name, tmp_path):
+    build, exact = MODELS[name]
+    tf.keras.utils.set_random_seed(1)
+    model = build()
+    shape = model.input_shape[1:]
+    X = tn.to_fixed_grid(
+        np.random.default_rng(0).normal(size=(400, *shape)), tn.parse_fixed("ap_fixed<16,6>")
+    )
+    project = tn.emit(model, tn.load_config({"name": "graph"}), tmp_path / "prj", csim_inputs=X)
+    ref = model.predict(X, verbose=0).reshape(len(X), -1)
+    csim = project.csim.outputs.reshape(len(X), -1)
+    assert np.std(csim) > 0.05  # the comparison is not between constants
+    if exact:
+        np.testing.assert_array_equal(csim, ref)
+    else:  # the accumulator keeps log2(36) -> 6 more fraction bits than the input's 2^-4: |error| < 2^-10 in
+        # the mean, times the head's weights (|w| <= 1, 4 of them) and its own rounding
+        assert np.abs(csim - ref).max() < 4 * 2.0**-10 + 2.0**-9
+    em = Emulator(project)
+    assert em.engine == "numpy", em.reason
+    np.testing.assert_array_equal(em.predict(X).reshape(len(X), -1), csim)
+    opened = Emulator(tn.open_project(project.path))  # the project as it is on disk, a week later
+    assert opened.engine == "numpy", opened.reason
+    np.testing.assert_array_equal(opened.predict(X).reshape(len(X), -1), csim)
