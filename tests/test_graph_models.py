@@ -106,3 +106,46 @@ def test_graph_model_is_exact_and_emulated(name, tmp_path):
     opened = Emulator(tn.open_project(project.path))  # the project as it is on disk, a week later
     assert opened.engine == "numpy", opened.reason
     np.testing.assert_array_equal(opened.predict(X).reshape(len(X), -1), csim)
+
+
+def _float_residual():
+    inp = tf.keras.Input((16,), name="features")
+    a = L.Dense(16, activation="relu", name="d1")(inp)
+    b = L.Dense(16, activation="relu", name="d2")(a)
+    x = L.Concatenate(name="cat")([L.Add(name="add")([a, b]), L.Dense(8, name="d3")(inp)])
+    return tf.keras.Model(inp, L.Dense(5, activation="softmax", name="head")(x))
+
+
+#: (builder, verdict): "exact" is bit for bit on the logits; "approx" judged on argmax agreement (a mean over
+#: 36 positions; float weights calibrated)
+COMPILED = {
+    "residual_concat": (_residual_concat, "exact"),
+    "deep_sets_avg": (MODELS["deep_sets_avg"][0], "exact"),
+    "global_avg_2d": (MODELS["global_avg_2d"][0], "approx"),
+    "float_residual": (_float_residual, "approx"),
+}
+
+
+@pytest.mark.parametrize("name", list(COMPILED))
+def test_graph_model_compiles(name, tmp_path):
+    """``tn.compile`` on graph models as users bring them: bit-exact where the arithmetic allows, else judged on
+    its documented criterion, and the numpy engine equal to C-sim on the compiled project."""
+    build, verdict = COMPILED[name]
+    tf.keras.utils.set_random_seed(1)
+    model = build()
+    X = np.random.default_rng(0).normal(size=(1000, *model.input_shape[1:])).astype(np.float32)
+    r = tn.compile(
+        model, X, name=name, out=tmp_path / "prj", run_root=tmp_path / "runs", compare_default=False
+    )
+    v = r.verification
+    assert v.passed, v.failures
+    assert v.n_events == 500
+    if verdict == "exact":
+        assert v.bit_exact_fraction == 1.0
+        assert v.thresholds["min_bit_exact"] == 1.0
+    else:
+        assert v.thresholds["min_bit_exact"] == 0.0
+    Xg = tn.to_fixed_grid(X, r.calibration.input_type)
+    em = Emulator(r.project)
+    assert em.engine == "numpy", em.reason
+    np.testing.assert_array_equal(em.predict(Xg), r.project.predict(Xg).outputs)

@@ -477,7 +477,7 @@ def table_layers(model) -> dict[str, str]:
     ``{layer: kind}``: "table" for recurrent cells and sigmoid, tanh, softmax... activations (lookup
     tables; a final softmax is not counted, the logits before it are compared), "float" for a layer with
     float constants (a Dense/Conv without quantizers, a float BatchNormalization), whose calibrated types
-    round them. A float batch norm right before a binary activation is not counted: hls4ml folds the pair
+    round them, or an average over a window that is not a power of two (the division cannot be exact). A float batch norm right before a binary activation is not counted: hls4ml folds the pair
     into one exact threshold (see :mod:`triggernn.hls.adapter`)."""
     from .hls.recurrent import RECURRENT_KINDS
 
@@ -491,7 +491,22 @@ def table_layers(model) -> dict[str, str]:
             found[layer.name] = "float"
         elif _table_activation(layer) and not (name == "softmax" and i == len(model.layers) - 1):
             found[layer.name] = "table"
+        elif kind in _AVERAGE_POOLING and not _power_of_two(_window_size(layer)):
+            found[layer.name] = "float"  # a mean over N positions: exact in no fixed-point type unless N = 2^k
     return found
+
+
+_AVERAGE_POOLING = ("AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D")
+
+
+def _window_size(layer) -> int:
+    if layer.__class__.__name__.startswith("Global"):
+        return int(np.prod(layer.input_shape[1:-1]))
+    return int(np.prod(layer.pool_size))
+
+
+def _power_of_two(n: int) -> bool:
+    return n > 0 and not n & (n - 1)
 
 
 def _criteria(model, approximate: dict[str, str], classify: bool, scale: float) -> dict[str, float]:

@@ -8,7 +8,6 @@ values can be measured on data, its type chosen from them, and the firmware comp
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 from dataclasses import dataclass, field
@@ -89,43 +88,62 @@ def load_any(path: str | os.PathLike, weights: str | os.PathLike | None = None):
     return model
 
 
-def _is_chain(model) -> bool:
-    """Every layer takes exactly the previous layer's output (Sequential, or a functional chain)."""
-    layers = model.layers
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
-        return False
-    for prev, layer in itertools.pairwise(layers):
-        inbound = layer._inbound_nodes[0].inbound_layers
-        inbound = inbound if isinstance(inbound, list) else [inbound]
-        if len(inbound) != 1 or inbound[0] is not prev:
-            return False
-    return True
+def _graph(model) -> tuple[list[str], dict[str, list[tuple[str, int]]], list[tuple[str, int]]]:
+    """A functional model's graph from its config: input layer names, each layer's inputs as (layer, tensor
+    index), and the outputs. A layer called on several inputs sets (a shared layer) is refused."""
+    cfg = model.get_config()
+    inbound: dict[str, list[tuple[str, int]]] = {}
+    for layer in cfg["layers"]:
+        nodes = layer.get("inbound_nodes") or []
+        if len(nodes) > 1:
+            raise ModelError(
+                f"layer '{layer['name']}' is applied {len(nodes)} times (a shared layer): hls4ml converts each call "
+                "as its own layer; give each call its own layer"
+            )
+        inbound[layer["name"]] = [(n[0], int(n[2])) for n in (nodes[0] if nodes else [])]
+    return [n[0] for n in cfg["input_layers"]], inbound, [(n[0], int(n[2])) for n in cfg["output_layers"]]
 
 
 def prepare_for_hls(model, source: str = "") -> PreparedModel:
     """A copy of ``model`` with no-op layers removed and fused activations split (see the module docstring).
 
-    Supports models whose layers form one chain; branching graphs are refused with the reason. The input
-    layer is renamed 'features' if it is called 'input' (a name hls4ml reserves).
+    Sequential and functional models alike: a graph is rebuilt layer by layer from its config (skip
+    connections, branches, merges, several inputs and outputs). An input layer called 'input' is renamed
+    'features' (a name hls4ml reserves).
     """
     import tensorflow as tf
 
-    if not isinstance(model, tf.keras.Sequential) and not _is_chain(model):
-        raise ModelError(
-            f"model '{model.name}' is not a single chain of layers (it branches or has several inputs/outputs): "
-            "triggernn compile handles Sequential and chain-like functional models; convert a branching model "
-            "with hls4ml directly or split it"
-        )
-    layers = [layer for layer in model.layers if layer.__class__.__name__ != "InputLayer"]
-    in_name = model.layers[0].name if model.layers[0].__class__.__name__ == "InputLayer" else "features"
-    x = inp = tf.keras.Input(model.input_shape[1:], name="features" if in_name == "input" else in_name)
     out = PreparedModel(model=None, source=source)
     built = []
+    tensors: dict[str, list] = {}
+    if isinstance(model, tf.keras.Sequential):
+        in_name = model.layers[0].name if model.layers[0].__class__.__name__ == "InputLayer" else "features"
+        inputs = [in_name]
+        order = [layer for layer in model.layers if layer.__class__.__name__ != "InputLayer"]
+        inbound, prev = {}, in_name
+        for layer in order:
+            inbound[layer.name] = [(prev, 0)]
+            prev = layer.name
+        outputs = [(prev, 0)]
+        shapes = {in_name: model.input_shape[1:]}
+    else:
+        inputs, inbound, outputs = _graph(model)
+        order = [layer for layer in model.layers if layer.name not in inputs]
+        shapes = {layer.name: tuple(layer.output_shape[0][1:] if isinstance(layer.output_shape, list)
+                                    else layer.output_shape[1:]) for layer in model.layers if layer.name in inputs}  # fmt: skip
+    new_inputs = []
+    for name in inputs:
+        inp = tf.keras.Input(shapes[name], name="features" if name == "input" else name)
+        new_inputs.append(inp)
+        tensors[name] = [inp]
     with tf.keras.utils.custom_object_scope(qkeras_custom_objects()):
-        for layer in layers:
+        for layer in order:
             kind = layer.__class__.__name__
+            args = [tensors[src][i] for src, i in inbound[layer.name]]
+            x = args[0] if len(args) == 1 else args
             if kind in INFERENCE_NO_OPS:
                 out.removed.append(f"{layer.name} ({kind})")
+                tensors[layer.name] = [x]
                 continue
             conf = layer.get_config()
             act = conf.get("activation")
@@ -133,13 +151,16 @@ def prepare_for_hls(model, source: str = "") -> PreparedModel:
             if split:
                 conf["activation"] = "linear"
             new = layer.__class__.from_config(conf)
-            x = new(x)
+            y = new(x)
             built.append((new, layer))
             if split:
                 name = f"{layer.name}_{act}"
-                x = tf.keras.layers.Activation(act, name=name)(x)
+                y = tf.keras.layers.Activation(act, name=name)(y)
                 out.split.append(f"{layer.name} -> {name}")
-    out.model = tf.keras.Model(inp, x, name=model.name)
+            tensors[layer.name] = y if isinstance(y, list) else [y]
+    outs = [tensors[name][i] for name, i in outputs]
+    out.model = tf.keras.Model(new_inputs if len(new_inputs) > 1 else new_inputs[0],
+                               outs if len(outs) > 1 else outs[0], name=model.name)  # fmt: skip
     for new, old in built:
         new.set_weights(old.get_weights())
     return out
