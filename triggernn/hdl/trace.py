@@ -76,7 +76,8 @@ def _constants(W: np.ndarray, what: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Layer:
-    """What a tracer builds from: the hls4ml node, its input and result types and its output shape."""
+    """What a tracer builds from: the hls4ml node, its (first) input and result types and its output shape;
+    ``x_specs`` / ``x_shapes`` of every input (a merge has two)."""
 
     node: Any
     x_spec: FixedSpec
@@ -84,6 +85,8 @@ class Layer:
     shape: tuple[int, ...]
     tables: dict = field(default_factory=dict)
     """The firmware's own lookup tables the layer reads (the emulator's: printed by the project's C++)."""
+    x_specs: tuple[FixedSpec, ...] = ()
+    x_shapes: tuple[tuple[int, ...], ...] = ()
 
 
 #: hls4ml layer class -> ``tracer(Layer) -> f(x)``, ``x`` an alkaid array of one event's values.
@@ -293,10 +296,23 @@ def _leaky_relu(n: Layer):
     return lambda x: fixed(np.maximum(x, x * alpha), res)
 
 
+def _average(values, x_spec: FixedSpec, acc: FixedSpec, n: int):
+    """nnet's ``avg`` of ``values`` (the window on the last axis): summed in ``accum_t``, divided by ``n``. Traced
+    where the division is exact (``n = 2^k`` and the accumulator ``k`` fraction bits finer than the input, as
+    triggernn types it): the C++ truncates toward zero, which no alkaid operation does on a signed remainder."""
+    k = n.bit_length() - 1
+    if n != 1 << k or acc.fractional < x_spec.fractional + k or acc.saturation != "WRAP":
+        raise NotTraced(
+            f"an average over {n} values in {acc} (exact only over 2^k values, with k more fraction bits)"
+        )
+    return fixed(fixed(np.sum(values, axis=-1), acc) * 2.0**-k, acc)
+
+
 @traces("Pooling1D", "Pooling2D")
 def _max_pool(n: Layer):
     node = n.node
-    if str(node.get_attr("pool_op")).lower() != "max":
+    op = str(node.get_attr("pool_op")).lower()
+    if op not in ("max", "average"):
         raise NotTraced(f"{node.get_attr('pool_op')} pooling")
     pool, stride, pads = G._window(node, "pool", 1 if node.class_name == "Pooling1D" else 2)
     if any(pads):
@@ -307,11 +323,50 @@ def _max_pool(n: Layer):
     win = np.lib.stride_tricks.sliding_window_view(pos, pool, axis=tuple(range(1, nd + 1)))
     win = win[(slice(None), *(slice(None, None, s) for s in stride))][0]  # (*out, C, *pool)
     index = win.reshape(*win.shape[: nd + 1], -1)  # the emulator's max_pool windows, on positions
+    if op == "average":
+        acc = _type(node, "accum_t")
+        return lambda x: fixed(_average(_gather(x, index), n.x_spec, acc, int(np.prod(pool))), n.res)
 
     def f(x):
         return fixed(np.max(_gather(x, index), axis=-1), n.res)
 
     return f
+
+
+@traces("GlobalPooling1D", "GlobalPooling2D")
+def _global_pool(n: Layer):
+    op = str(n.node.get_attr("pool_op")).lower()
+    acc = _type(n.node, "accum_t")
+    if op == "max":
+        return lambda x: fixed(fixed(np.max(x.reshape(-1, x.shape[-1]), axis=0), acc), n.res)
+    if op != "average":
+        raise NotTraced(f"{op} pooling")
+
+    def f(x):
+        flat = x.reshape(-1, x.shape[-1])
+        return fixed(_average(flat.T, n.x_spec, acc, flat.shape[0]), n.res)
+
+    return f
+
+
+@traces("Merge")
+def _merge(n: Layer):
+    """``nnet::add`` ... ``nnet::minimum``: the exact value of the expression, cast to the result."""
+    op = str(n.node.get_attr("op")).lower()
+    if op not in G.MERGE_OPS or len(n.x_shapes) != 2 or n.x_shapes[0] != n.x_shapes[1]:
+        raise NotTraced(f"merge '{op}' of inputs {n.x_shapes}")
+    fn = G.MERGE_OPS[op]
+    return lambda a, b: fixed(fn(a, b), n.res)
+
+
+@traces("Concatenate")
+def _concatenate(n: Layer):
+    axis = int(n.node.get_attr("axis", -1))
+    axis = axis - 1 if axis > 0 else axis  # Keras counts the batch axis
+    shapes = n.x_shapes
+    return lambda *xs: np.concatenate(
+        [fixed(x.reshape(s), n.res) for x, s in zip(xs, shapes, strict=True)], axis
+    )
 
 
 @traces("Reshape", "Repack", "Flatten")
@@ -374,7 +429,7 @@ def trace_graph(hls_model, *, keep_softmax: bool = False, project=None) -> Trace
     for node in layers:
         if node.class_name not in TRACERS:
             raise NotTraced(f"layer '{node.name}' ({node.class_name}): {node.class_name} layers")
-        if len(node.inputs) != 1:
+        if len(node.inputs) != 1 and node.class_name not in ("Merge", "Concatenate"):
             raise NotTraced(f"layer '{node.name}' ({node.class_name}) with {len(node.inputs)} inputs")
     tables = G.layer_tables(layers, Path(project or hls_model.config.get_output_dir()))
     try:
@@ -383,17 +438,22 @@ def trace_graph(hls_model, *, keep_softmax: bool = False, project=None) -> Trace
         raise NotTraced(str(err)) from None
     in_shape = tuple(int(d) for d in inputs[0].shape)
     x0 = FVArrayInput(in_shape)
-    x = fixed(x0, in_spec)
+    values = {
+        hls_model.inputs[0]: fixed(x0, in_spec)
+    }  # the graph walked by node inputs, as the emulator does
     for node in layers:
         out_var = node.get_output_variable()
         shape = tuple(int(d) for d in out_var.shape)
         try:
-            x_spec = G._spec(node.get_input_variable().type.precision, "input")
+            in_vars = [node.get_input_variable(v) for v in node.inputs]
+            x_specs = tuple(G._spec(v.type.precision, "input") for v in in_vars)
+            x_shapes = tuple(tuple(int(d) for d in v.shape) for v in in_vars)
             res = G._spec(out_var.type.precision, "result")
-            x = TRACERS[node.class_name](Layer(node, x_spec, res, shape, tables))(x)
+            layer = Layer(node, x_specs[0], res, shape, tables, x_specs, x_shapes)
+            x = TRACERS[node.class_name](layer)(*[values[v] for v in node.inputs])
         except (NotTraced, NotEmulated) as err:
             raise NotTraced(f"layer '{node.name}' ({node.class_name}): {err}") from None
-        x = x.reshape(shape)
+        x = values[node.outputs[0]] = x.reshape(shape)
     out_node = layers[-1].name if layers else "input"
     widths = [sum(int(v) for v in kif) for kif in np.moveaxis(np.asarray(x.kif).reshape(3, -1), 0, -1)]
     if max(widths, default=0) > 64:
