@@ -156,7 +156,7 @@ def test_failed_write_leaves_no_file(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setattr(gen, "_run_task", fake_task)
     monkeypatch.setattr(gen, "_write_root", broken_write)
     with pytest.raises(OSError, match="disk full"):
-        generate_jets(target, 10, processes=1, progress=False)
+        generate_jets(target, 10, processes=1, progress=False, force=True)
     assert target.read_bytes() == previous
     assert sorted(p.name for p in tmp_path.iterdir()) == ["jets.root"]
 

@@ -492,11 +492,18 @@ def table_layers(model) -> dict[str, str]:
         elif _table_activation(layer) and not (name == "softmax" and i == len(model.layers) - 1):
             found[layer.name] = "table"
         elif kind in _AVERAGE_POOLING and not _power_of_two(_window_size(layer)):
-            found[layer.name] = "float"  # a mean over N positions: exact in no fixed-point type unless N = 2^k
+            found[layer.name] = (
+                "float"  # a mean over N positions: exact in no fixed-point type unless N = 2^k
+            )
     return found
 
 
-_AVERAGE_POOLING = ("AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D")
+_AVERAGE_POOLING = (
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+)
 
 
 def _window_size(layer) -> int:

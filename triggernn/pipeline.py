@@ -365,7 +365,7 @@ def _run_rtl(cfg: RunConfig, result: RunResult) -> None:
 def _run_staged(plan, run_dir: Path, progress: bool, force: bool, pending: list) -> RunResult:
     """:func:`run` of ``plan`` (a :class:`~triggernn.plans.RunPlan`) inside the staged run folder ``run_dir``;
     the project is left staged in ``pending``."""
-    timings: dict[str, float] = {}
+    timings: dict[str, float] = {"data": plan.data_seconds}
     cfg, ds, X, project_dir = plan.config, plan.dataset, plan.inputs, plan.project_dir
     n_classes, input_shape = plan.n_classes, plan.input_shape
     models = {}

@@ -9,6 +9,7 @@ does not need training.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ class RunPlan:
     inputs: dict = field(repr=False)
     input_shape: tuple[int, ...] = ()
     n_classes: int = 0
+    data_seconds: float = 0.0
+    """How long loading the data took (the run's ``data`` timing)."""
 
     def summary(self) -> str:
         c = self.config
@@ -74,7 +77,9 @@ def plan_run(
         Path(run_root) / cfg.name, what="run folder", force=force,
         flag="--runs",
     )  # fmt: skip
+    t0 = time.perf_counter()
     ds, X = prepare_data(cfg)
+    data_seconds = time.perf_counter() - t0
     n_classes = len(ds.class_names)
     if len(ds.y_test) < cfg.verify.min_events:
         raise DataError(
@@ -89,7 +94,7 @@ def plan_run(
         )
     input_shape = tuple(int(d) for d in X["X_train"].shape[1:])
     check_layer_names(cfg, build_model(cfg, input_shape, n_classes, quantized=True))
-    return RunPlan(cfg, project_dir, run_dir, ds, X, input_shape, n_classes)
+    return RunPlan(cfg, project_dir, run_dir, ds, X, input_shape, n_classes, data_seconds)
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,13 @@ def _exact_sum(node, x: FixedSpec, key: str) -> FixedSpec | None:
 
 
 #: Keras layers whose hls4ml types lose the bits of a division (by the window, or by 2)
-_AVERAGING = ("Average", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D")
+_AVERAGING = (
+    "Average",
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+)
 _POOLING = ("Pooling1D", "Pooling2D", "GlobalPooling1D", "GlobalPooling2D")
 
 
@@ -163,7 +169,9 @@ def _proposals(hls_model, layer_configs: dict[str, dict[str, Any]]) -> dict[str,
                 specs = [_fixed(node.get_input_variable(v).type.precision) for v in node.inputs]
                 if all(sp is not None for sp in specs):
                     union = _union([sp for sp in specs if sp is not None])
-                    found[node.name] = {"result": FixedSpec(union.width + 1, union.integer, union.signed).hls()}
+                    found[node.name] = {
+                        "result": FixedSpec(union.width + 1, union.integer, union.signed).hls()
+                    }
         elif node.class_name == "Activation" and _is_auto(conf, "result"):
             act = str(node.get_attr("activation", "")).lower()
             if act in _ELEMENTWISE:
