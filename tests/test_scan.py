@@ -79,7 +79,7 @@ def test_bad_grid_values_stop_before_any_work(tmp_path):
     (tmp_path / "bad.yaml").write_text(
         json.dumps({"name": "x", "base": "jet_dense.yaml", "grid": {}, "oops": 1})
     )
-    with pytest.raises(ConfigError, match="invalid configuration in the scan config .*unknown key .oops."):
+    with pytest.raises(ConfigError, match=r"invalid configuration in the scan config .*unknown key .oops."):
         load_scan(tmp_path / "bad.yaml")
     with pytest.raises(ConfigError, match="is not a section"):
         scan_points(*load_scan(_scan_file(tmp_path, {"train.epochs.x": [1]})))
