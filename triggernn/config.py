@@ -198,6 +198,7 @@ FAMILY_FIELDS: dict[str, frozenset[str]] = {
     "jet_cnn": _DENSE_FIELDS | {"filters", "kernel_size", "pool_size"},
     "cnn": _DENSE_FIELDS | {"filters", "kernel_size", "pool_size"},
     "jet_gru": _DENSE_FIELDS | {"units", "cell"},
+    "jet_deepsets": _DENSE_FIELDS | {"units"},
 }
 
 
@@ -208,13 +209,14 @@ FAMILY_REPRESENTATION: dict[str, str] = {
     "jet_cnn": "images",
     "cnn": "images",
     "jet_gru": "sequences",
+    "jet_deepsets": "sequences",
 }
 
 
 class ModelConfig(_Strict):
     """The network. ``hidden`` are the dense widths (the whole MLP of jet_dense, the head of jet_cnn/jet_gru);
     ``filters``/``kernel_size``/``pool_size`` shape jet_cnn's conv blocks; ``units``/``cell`` jet_gru's
-    recurrent layer."""
+    recurrent layer; ``units`` also jet_deepsets' per-particle layer."""
 
     family: str = "jet_dense"
     hidden: tuple[int, ...] = (64, 32, 32)

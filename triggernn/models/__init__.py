@@ -10,6 +10,6 @@ from .io import load_model
 from .registry import available_models, build_model, register_model
 
 # Explicit imports fill the registry (no import-time scanning).
-from . import cnn, dense, gru  # noqa: F401  isort: skip
+from . import cnn, deepsets, dense, gru  # noqa: F401  isort: skip
 
 __all__ = ["available_models", "build_model", "load_model", "register_model"]
