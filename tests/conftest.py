@@ -74,3 +74,25 @@ def config_run(tmp_path_factory):
         return cache[name]
 
     return get
+
+
+def save_tiny_classifier(path: Path, n_in: int, hidden: int, n_classes: int = 3) -> Path:
+    """A float Keras classifier ``n_in -> hidden (ReLU) -> n_classes -> softmax`` saved to ``path``: a user's
+    model for the tests of mistakes (nothing in them gets as far as training)."""
+    import tensorflow as tf
+
+    inp = tf.keras.Input((n_in,), name="features")
+    x = tf.keras.layers.Dense(hidden, activation="relu", name="fc1")(inp)
+    x = tf.keras.layers.Dense(n_classes, name="logits")(x)
+    tf.keras.Model(inp, tf.keras.layers.Activation("softmax", name="softmax")(x)).save(path)
+    return path
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file and folder under ``folder`` (hidden ones included) with its content hash."""
+    import hashlib
+
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "<dir>"
+        for p in sorted(folder.rglob("*"))
+    }

@@ -8,13 +8,13 @@ and a file. Everything fails before any training or conversion, so the table run
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import save_tiny_classifier, snapshot
 
 from triggernn.cli import main
 
@@ -22,25 +22,14 @@ ROOT = Path(__file__).parents[1]
 EMBEDDED = ROOT / "triggernn" / "data" / "embedded" / "jets_default.root"
 
 
-def _snapshot(folder: Path) -> dict[str, str]:
-    """Every file and folder under ``folder`` (hidden ones included) with its content hash."""
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        rel = str(p.relative_to(folder))
-        out[rel] = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "<dir>"
-    return out
+_snapshot = snapshot
 
 
 @pytest.fixture(scope="module")
 def user_files(tmp_path_factory):
     """A user's folder, made once: tests copy it."""
-    import tensorflow as tf
-
     d = tmp_path_factory.mktemp("user")
-    inp = tf.keras.Input((16,), name="features")
-    x = tf.keras.layers.Dense(8, activation="relu", name="fc1")(inp)
-    x = tf.keras.layers.Dense(3, name="logits")(x)
-    tf.keras.Model(inp, tf.keras.layers.Activation("softmax", name="softmax")(x)).save(d / "model.h5")
+    save_tiny_classifier(d / "model.h5", n_in=16, hidden=8)
     rng = np.random.default_rng(0)
     np.savez(d / "calib.npz", X=rng.normal(size=(200, 16)).astype(np.float32), y=rng.integers(0, 3, 200))
     np.savez(d / "wrongshape.npz", X=rng.normal(size=(200, 7)).astype(np.float32))

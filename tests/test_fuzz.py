@@ -11,7 +11,6 @@ sentinel, so each example costs a config load, a data load and a model build at 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -21,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from conftest import save_tiny_classifier, snapshot
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
@@ -61,13 +61,6 @@ class Planned(BaseException):
 
 def _stop(*args, **kwargs):
     raise Planned
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "<dir>"
-        for p in sorted(folder.rglob("*"))
-    }
 
 
 REFUSAL = re.compile(r"^triggernn( [a-z]+)*: error: ")  # ours, or argparse's "triggernn rtl: error: ..."
@@ -213,14 +206,7 @@ def test_check_agrees_with_run_on_mutated_configs(example, user_dir, capsys):
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    import tensorflow as tf
-
-    d = tmp_path_factory.mktemp("model")
-    inp = tf.keras.Input((6,), name="features")
-    x = tf.keras.layers.Dense(4, activation="relu", name="fc1")(inp)
-    x = tf.keras.layers.Dense(3, name="logits")(x)
-    tf.keras.Model(inp, tf.keras.layers.Activation("softmax", name="softmax")(x)).save(d / "model.h5")
-    return d / "model.h5"
+    return save_tiny_classifier(tmp_path_factory.mktemp("model") / "model.h5", n_in=6, hidden=4)
 
 
 @st.composite

@@ -82,7 +82,13 @@ MODELS = {
 }
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+#: The same merge code as ``add`` and ``average`` (one template each in nnet_merge.h): in the slow run only.
+SLOW = {"subtract", "maximum", "minimum", "global_max_2d"}
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=[pytest.mark.slow] if n in SLOW else []) for n in MODELS]
+)
 def test_graph_model_is_exact_and_emulated(name, tmp_path):
     build, exact = MODELS[name]
     tf.keras.utils.set_random_seed(1)
