@@ -209,13 +209,22 @@ def test_unsupported_layer_refused_before_anything_is_written(jets, tmp_path, la
     assert not (tmp_path / "r").exists()
 
 
-def test_branching_model_refused():
+def test_branching_model_is_prepared_as_a_graph():
+    """Two branches of one input, merged: rebuilt layer by layer (a fused ReLU split, a Dropout removed), the
+    same outputs; a layer called twice (shared) is refused by name."""
     inp = tf.keras.Input((4,), name="features")
-    a = tf.keras.layers.Dense(3, name="a")(inp)
-    b = tf.keras.layers.Dense(3, name="b")(inp)
+    a = tf.keras.layers.Dense(3, activation="relu", name="a")(inp)
+    b = tf.keras.layers.Dropout(0.5, name="drop")(tf.keras.layers.Dense(3, name="b")(inp))
     model = tf.keras.Model(inp, tf.keras.layers.Add(name="add")([a, b]))
-    with pytest.raises(ModelError, match="single chain"):
-        prepare_for_hls(model)
+    prepared = prepare_for_hls(model)
+    assert prepared.split == ["a -> a_relu"]
+    assert prepared.removed == ["drop (Dropout)"]
+    X = np.random.default_rng(0).normal(size=(50, 4)).astype(np.float32)
+    np.testing.assert_array_equal(prepared.model.predict(X, verbose=0), model.predict(X, verbose=0))
+    shared = tf.keras.layers.Dense(3, name="shared")
+    twice = tf.keras.Model(inp, tf.keras.layers.Add(name="sum")([shared(inp), shared(inp)]))
+    with pytest.raises(ModelError, match="layer 'shared' is applied 2 times"):
+        prepare_for_hls(twice)
 
 
 def test_precision_that_overflows_is_named():
