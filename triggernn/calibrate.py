@@ -29,9 +29,6 @@ from .quantize import FixedSpec, parse_fixed
 
 __all__ = ["Calibration", "PrecisionError", "TypeChoice", "calibrate", "fixed_for_range", "observed_ranges"]
 
-_WEIGHTED = ("Dense", "Conv1D", "Conv2D")
-_PASS_THROUGH = ("MaxPooling1D", "MaxPooling2D", "Flatten", "Reshape", "ZeroPadding1D", "ZeroPadding2D")
-
 
 class PrecisionError(ConfigError):
     """A range cannot be held by the requested width."""
@@ -114,7 +111,10 @@ def _exact_elementwise(layer) -> bool:
 
 
 def calibrate(model, X: np.ndarray, *, width: int = 16, headroom_bits: int = 1) -> Calibration:
-    """Choose per-layer types for ``model`` (prepared by ``prepare_for_hls``) from its values on ``X``."""
+    """Choose per-layer types for ``model`` (prepared by ``prepare_for_hls``) from its values on ``X``; each
+    Keras layer as its kind's calibration role says (:func:`triggernn.layers.calibration_role`)."""
+    from .layers import calibration_role
+
     if width < 4 or width > 32:
         raise PrecisionError(f"width {width} is outside 4..32 bits")
     if headroom_bits < 0:
@@ -139,12 +139,13 @@ def calibrate(model, X: np.ndarray, *, width: int = 16, headroom_bits: int = 1) 
     for previous, layer in itertools.pairwise(model.layers):
         kind = layer.__class__.__name__
         name = layer.name
+        role = calibration_role(kind)
         if kind.startswith("Q"):
             skipped.append(f"{name} ({kind}: types follow its quantizers)")
             continue
         lo, hi = ranges[name]
         conf = layer.get_config()
-        if kind in _WEIGHTED:
+        if role == "weighted":
             w = layer.get_weights()
             choose(name, "weight", float(w[0].min()), float(w[0].max()), 0, rounding="RND_CONV")
             if len(w) > 1:
@@ -157,7 +158,7 @@ def calibrate(model, X: np.ndarray, *, width: int = 16, headroom_bits: int = 1) 
             # hls4ml adds a '<name>_linear' cast after a Dense/Conv whose activation is 'linear', typed with its
             # default (fixed<16,6>) unless told otherwise: it must carry the result unchanged
             precision[f"{name}_linear"] = {"result": res.hls()}
-        elif kind == "BatchNormalization":
+        elif role == "batchnorm":
             gamma, beta, mean, var = (
                 layer.gamma.numpy() if layer.scale else 1.0,
                 layer.beta.numpy() if layer.center else 0.0,
@@ -177,7 +178,7 @@ def calibrate(model, X: np.ndarray, *, width: int = 16, headroom_bits: int = 1) 
             precision.setdefault(name, {})["result"] = result_of[name] = spec.hls()
             precision[name]["table_t"] = spec.hls()
             choices.append(TypeChoice(name, "result", spec.hls(), lo, hi, 0))
-        elif kind in _PASS_THROUGH:
+        elif role == "pass_through":
             # values pass unchanged: the type of what feeds them (hls4ml's own, after a QKeras layer)
             prev = result_of.get(previous.name)
             if prev is None:
@@ -185,7 +186,7 @@ def calibrate(model, X: np.ndarray, *, width: int = 16, headroom_bits: int = 1) 
                 continue
             precision.setdefault(name, {})["result"] = result_of[name] = prev
             choices.append(TypeChoice(name, "result", prev, lo, hi, headroom_bits))
-        elif kind in ("Activation", "ReLU") and _exact_elementwise(layer):
+        elif role == "activation" and _exact_elementwise(layer):
             # ReLU/linear lose nothing: the type of what feeds them (unsigned for the ReLU); after a QKeras
             # layer, whose type hls4ml derives, left to triggernn.hls.exact_types
             prev = result_of.get(previous.name)
@@ -197,7 +198,7 @@ def calibrate(model, X: np.ndarray, *, width: int = 16, headroom_bits: int = 1) 
                 spec = FixedSpec(spec.width - 1, spec.integer - 1, signed=False)
             precision.setdefault(name, {})["result"] = result_of[name] = spec.hls()
             choices.append(TypeChoice(name, "result", spec.hls(), lo, hi, 0))
-        elif kind in ("Activation", "ReLU", "LeakyReLU", "AveragePooling1D", "AveragePooling2D"):
+        elif role in ("activation", "range"):
             choose(name, "result", lo, hi, headroom_bits)
         else:
             skipped.append(f"{name} ({kind}: hls4ml's default types)")

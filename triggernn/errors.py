@@ -15,6 +15,7 @@ __all__ = [
     "HLSError",
     "InputError",
     "ModelError",
+    "NotExact",
     "OutputError",
     "TriggerNNError",
     "VerificationError",
@@ -51,3 +52,8 @@ class HLSError(TriggerNNError, RuntimeError):
 
 class VerificationError(TriggerNNError, AssertionError):
     """The C simulation does not meet the agreement thresholds of the config."""
+
+
+class NotExact(Exception):
+    """A layer, type or setting that an exact path (the numpy emulator, the RTL tracer) does not reproduce bit
+    for bit; the message names it. Not a user error: the caller falls back (to the C++ engine) or refuses."""

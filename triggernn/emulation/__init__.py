@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import HLSError, InputError
-from ..hls.csim import check_inputs
+from ..hls.csim import check_model_inputs, n_events, side_by_side
 from .layers import NotEmulated
 
 __all__ = ["ENGINES", "Emulator", "NotEmulated", "emulate"]
@@ -49,8 +49,10 @@ class Emulator:
             raise InputError(f"engine must be one of {', '.join(ENGINES)}, got '{engine}'")
         self.graph, self.project, name = _resolve(model)
         self.logits_layer = logits_layer
-        self.input_shape = tuple(int(d) for d in self.graph.get_input_variables()[0].shape)
-        out_shape = tuple(int(d) for d in self.graph.get_output_variables()[0].shape)
+        self.input_shapes = [tuple(int(d) for d in v.shape) for v in self.graph.get_input_variables()]
+        self.input_shape = self.input_shapes[0]
+        out_vars = self.graph.get_output_variables()
+        out_shape = tuple(int(d) for d in out_vars[0].shape)
         self.reason = ""
         self._numpy = None
         if type(self.graph).__name__ == "FilesystemModelGraph":  # re-opened from disk: no layer graph
@@ -73,6 +75,11 @@ class Emulator:
                 self.reason = str(err)
         self.engine = "numpy" if self._numpy is not None else "cpp"
         if self.engine == "cpp":
+            if len(self.input_shapes) > 1 or len(out_vars) > 1:
+                raise HLSError(
+                    f"the C++ batch engine takes models of one input and one output, and the numpy engine cannot "
+                    f"emulate this one: {self.reason}. Use the project's C simulation (project.predict)"
+                )
             if logits_layer is not None:
                 raise HLSError(
                     f"logits need the numpy engine, which cannot emulate this model: {self.reason}"
@@ -93,9 +100,10 @@ class Emulator:
         if self._numpy is None:
             return self._native(X), None
         keep = (self.logits_layer,) if self.logits_layer else ()
-        out, kept = self._numpy(X.astype(np.float64), keep)
+        xs = [x.astype(np.float64) for x in X] if isinstance(X, list) else X.astype(np.float64)
+        out, kept = self._numpy(xs, keep)
         logits = kept[self.logits_layer].astype(np.float64) if self.logits_layer else None
-        return out.astype(np.float64), logits
+        return side_by_side(out, n_events(X)).astype(np.float64), logits
 
     def predict(
         self,
@@ -108,12 +116,15 @@ class Emulator:
     ):
         """Outputs (float64, as the C simulation returns them: exact to 53 significant bits) for events ``X``; with ``return_logits`` also
         the outputs of ``logits_layer``. ``workers`` processes share the batches."""
-        X = check_inputs(self.input_shape, X)
+        X = check_model_inputs(self.input_shapes, X)
         if return_logits and not self.logits_layer:
             raise InputError("return_logits needs the Emulator to be made with logits_layer=<layer name>")
         batch_size = batch_size or self.default_batch_size
-        starts = range(0, len(X), batch_size)
-        chunks = (X[i : i + batch_size] for i in starts)
+        starts = range(0, n_events(X), batch_size)
+        chunks = (
+            [x[i : i + batch_size] for x in X] if isinstance(X, list) else X[i : i + batch_size]
+            for i in starts
+        )
         if workers > 1 and len(starts) > 1:
             global _WORKER
             _WORKER = self

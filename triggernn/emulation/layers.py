@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import NotExact
 from ..quantize import FixedSpec
 from .fixed import EXACT_BITS, cast
 
 __all__ = [
     "NotEmulated",
+    "cast_to",
     "conv_patches",
     "dense_op",
     "max_pool",
@@ -23,13 +25,18 @@ __all__ = [
 ]
 
 
-class NotEmulated(Exception):
+class NotEmulated(NotExact):
     """A layer (or a setting of one) the numpy engine does not reproduce; the message says which."""
 
 
 def same_grid(a: FixedSpec, b: FixedSpec) -> bool:
     """Whether every value of ``a`` is a value of ``b`` unchanged (so a cast from a to b does nothing)."""
     return a.fractional <= b.fractional and a.min >= b.min and a.max <= b.max
+
+
+def cast_to(x_spec: FixedSpec, res: FixedSpec):
+    """The cast from ``x_spec`` to ``res``, or nothing where every input value is already a value of ``res``."""
+    return (lambda x: x) if same_grid(x_spec, res) else (lambda x: cast(x, res))
 
 
 def _max_abs(spec: FixedSpec) -> float:

@@ -144,9 +144,7 @@ def test_inputs(project: Path) -> tuple[np.ndarray, str]:
 
 
 def _simulate(model, traced: TracedModel, X: np.ndarray) -> np.ndarray:
-    from ..emulation.fixed import cast
-
-    Xg = cast(X.reshape(len(X), -1).astype(np.float64), traced.input_spec)
+    Xg = traced.cast_inputs(X)
     out = model.predict(Xg, n_threads=1)
     return np.asarray(out, dtype=np.float64).reshape(len(X), -1)
 

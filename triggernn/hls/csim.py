@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import HLSError, InputError
 from .build_cache import compile_cached
 
-__all__ = ["CSimResult", "check_inputs", "run_csim"]
+__all__ = ["CSimResult", "check_inputs", "check_model_inputs", "n_events", "run_csim", "side_by_side"]
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,37 @@ def check_inputs(shape: tuple[int, ...], X, what: str = "inputs") -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.float32)
 
 
+def check_model_inputs(shapes, X, what: str = "inputs"):
+    """:func:`check_inputs` for a model of one input (``X`` an array) or several (``X`` a list or tuple of arrays,
+    one per input in the model's order, with the same number of events each): an array, or a list of arrays."""
+    shapes = [tuple(int(d) for d in s) for s in shapes]
+    if len(shapes) == 1:
+        return check_inputs(shapes[0], X, what)
+    if not isinstance(X, list | tuple) or len(X) != len(shapes):
+        raise InputError(
+            f"the model has {len(shapes)} inputs, of shapes {', '.join(map(str, shapes))}: pass {what} as a list of "
+            f"{len(shapes)} arrays, one per input in that order"
+        )
+    arrays = [check_inputs(s, x, f"{what} {i}") for i, (s, x) in enumerate(zip(shapes, X, strict=True))]
+    if len({len(a) for a in arrays}) > 1:
+        raise InputError(
+            f"{what} hold {', '.join(str(len(a)) for a in arrays)} events: pass the same events to every input"
+        )
+    return arrays
+
+
+def n_events(X) -> int:
+    """Events in an array, or in the first of a list of arrays (one per model input)."""
+    return len(X[0]) if isinstance(X, list | tuple) else len(X)
+
+
+def side_by_side(outputs, n: int) -> np.ndarray:
+    """One array of ``n`` rows from a model's output (an array) or outputs (a list: flattened, side by side)."""
+    if isinstance(outputs, list | tuple):
+        return np.concatenate([np.asarray(o).reshape(n, -1) for o in outputs], axis=1)
+    return np.asarray(outputs)
+
+
 @contextlib.contextmanager
 def _project_kept(hls_model):
     """hls4ml's ``trace()`` writes the whole project again, with trace hooks in the firmware and hls4ml's own
@@ -94,8 +125,11 @@ def run_csim(hls_model, X: np.ndarray, logits_layer: str | None = None) -> CSimR
     # significant bits, where the ``_float`` entry would round a wide type (ap_fixed<35,25>, say) to float32's 24
     # and disagree with the project's own testbench, which prints every digit. The events are float32 values, so
     # the firmware sees the same inputs either way.
-    X = check_inputs(hls_model.get_input_variables()[0].shape, X).astype(np.float64)
-    out_shape = (len(X), *tuple(int(d) for d in hls_model.get_output_variables()[0].shape))
+    X = check_model_inputs([v.shape for v in hls_model.get_input_variables()], X)
+    X = [x.astype(np.float64) for x in X] if isinstance(X, list) else X.astype(np.float64)
+    n = n_events(X)
+    out_vars = hls_model.get_output_variables()
+    out_shape = (n, *tuple(int(d) for d in out_vars[0].shape)) if len(out_vars) == 1 else (n, -1)
     t0 = time.perf_counter()
     logits = None
     with contextlib.redirect_stdout(io.StringIO()) as captured:
@@ -109,12 +143,12 @@ def run_csim(hls_model, X: np.ndarray, logits_layer: str | None = None) -> CSimR
                         outputs, traces = hls_model.trace(X)
                 finally:
                     del hls_model.compile
-                logits = np.asarray(traces[logits_layer]).reshape(len(X), -1)
+                logits = np.asarray(traces[logits_layer]).reshape(n, -1)
         except Exception as err:  # hls4ml raises bare Exceptions and prints the compiler's output
             raise HLSError(
                 f"the C simulation failed ({err}); hls4ml said:\n{captured.getvalue()[-3000:]}"
             ) from err
     seconds = time.perf_counter() - t0
     log.debug("hls4ml: %s", captured.getvalue().strip())
-    outputs = np.asarray(outputs).reshape(out_shape)
+    outputs = side_by_side(outputs, n).reshape(out_shape)
     return CSimResult(outputs=outputs, logits=logits, seconds=seconds)

@@ -26,7 +26,7 @@ from ..quantize import FixedSpec
 from .adapter import apply_fixes, patch_firmware
 from .build_cache import compile_cached
 from .config import logits_layer, make_hls_config
-from .csim import CSimResult, check_inputs, run_csim
+from .csim import CSimResult, check_inputs, check_model_inputs, run_csim
 from .recurrent import check_recurrent, with_quantized_weights
 from .testbench import write_tb_data
 
@@ -223,9 +223,9 @@ def emit(
     check_supported(model)
     apply_fixes()
     register_simple_rnn()
-    in_shape = tuple(int(d) for d in model.input_shape[1:])
+    in_shape = tuple(int(d) for d in model.inputs[0].shape[1:])
     if csim_inputs is not None:
-        csim_inputs = check_inputs(in_shape, csim_inputs, "csim_inputs")
+        csim_inputs = check_model_inputs([x.shape[1:] for x in model.inputs], csim_inputs, "csim_inputs")
     if tb_inputs is not None:
         tb_inputs = check_inputs(in_shape, tb_inputs, "tb_inputs")
         if tb_outputs is not None and len(tb_outputs) != len(tb_inputs):
@@ -274,7 +274,7 @@ def emit(
         _warn_changed_reuse(hls_model, h.reuse_factor)
         if tb_inputs is not None:
             write_tb_data(proj, tb_inputs, tb_outputs)
-        if csim_inputs is not None and csim_inputs.nbytes <= MAX_RECORDED_INPUT_BYTES:
+        if isinstance(csim_inputs, np.ndarray) and csim_inputs.nbytes <= MAX_RECORDED_INPUT_BYTES:
             # the whole C-simulated test set, for `triggernn rtl` to check the Verilog on the same events
             (proj / "tb_data").mkdir(exist_ok=True)
             np.save(proj / "tb_data" / "test_inputs.npy", csim_inputs)
@@ -292,8 +292,8 @@ def emit(
         # The C++ reads its weight files from absolute paths once, on its first call: make that call now,
         # while the files are still where this build points, so predict() keeps working after the move.
         with contextlib.redirect_stdout(io.StringIO()):
-            shape = tuple(int(d) for d in hls_model.get_input_variables()[0].shape)
-            hls_model.predict(np.zeros((1, *shape), dtype=np.float32))
+            zeros = [np.zeros((1, *v.shape), dtype=np.float32) for v in hls_model.get_input_variables()]
+            hls_model.predict(zeros if len(zeros) > 1 else zeros[0])
         project.layer_types = _layer_types(hls_model)
         # the model hls4ml converted, in a form that loads again (hls4ml's keras_model.keras does not, for QKeras
         # activations): what `triggernn rtl` reads the layer graph back from

@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import math
 
-from .cost import WEIGHTED, layer_multipliers
+from .adapter.view import NodeView, graph_views
+from .cost import layer_multipliers
 
 __all__ = ["estimate", "estimate_table"]
-
-_GATES = {"GRU": 3, "LSTM": 4, "SimpleRNN": 1}
-_RECURRENT = tuple(_GATES)
 
 
 def _mult_kind(wbits: int, abits: int) -> str:
@@ -42,24 +40,24 @@ def _kernel_latency(n_in: int, reuse: int) -> int:
     return reuse + math.ceil(math.log2(max(2, math.ceil(n_in / reuse)))) + 3
 
 
-def _weighted_row(node, io_type: str) -> dict:
-    kind = node.class_name
-    out_shape = [int(d) for d in node.get_output_variable().shape]
-    if kind in _RECURRENT:
-        rf = int(node.get_attr("reuse_factor") or 1)
-        abits = int(node.get_input_variable().type.precision.width)
-        w, u = node.get_weights("weight"), node.get_weights("recurrent_weight")
-        wbits = int(w.type.precision.width)
-        nonzero = int(w.nonzeros) + int(u.nonzeros)
-        size = int(w.data.size) + int(u.data.size)
-        steps = int(node.get_input_variable().shape[0])
-        per_step = _GATES[kind] * int(node.get_attr("n_out"))  # gate outputs per time step
+def _weighted_row(view: NodeView, io_type: str, recurrent: bool) -> dict:
+    from ..layers.recurrent import GATES
+
+    kind = view.kind
+    out_shape = list(view.out_shape)
+    if recurrent:
+        rf = int(view.attr("reuse_factor") or 1)
+        abits, wbits = view.width("input"), view.weight_width("weight")
+        nonzero = view.nonzeros("weight") + view.nonzeros("recurrent_weight")
+        size = view.weight_size("weight") + view.weight_size("recurrent_weight")
+        steps = view.in_shape[0]
+        per_step = GATES[kind] * int(view.attr("n_out"))  # gate outputs per time step
         n_in = size // per_step  # inputs + state, per gate output
         m, positions = per_step * steps, steps
         latency = steps * (_kernel_latency(n_in, rf) + 6)
         ii = latency
     else:
-        row = layer_multipliers(node)
+        row = layer_multipliers(view)
         rf, wbits, abits = row["reuse_factor"], row["weight_bits"], row["input_bits"]
         nonzero, size = row["products"], row["size"]
         n_out = out_shape[-1]
@@ -77,7 +75,7 @@ def _weighted_row(node, io_type: str) -> dict:
     mults = math.ceil(nonzero / rf)
     where = _mult_kind(wbits, abits)
     return {
-        "layer": node.name,
+        "layer": view.name,
         "kind": kind,
         "products": nonzero * positions,
         "reuse_factor": rf,
@@ -94,34 +92,33 @@ def _weighted_row(node, io_type: str) -> dict:
     }
 
 
-def _other_row(node, io_type: str) -> dict | None:
-    kind = node.class_name
-    shape = [int(d) for d in node.get_output_variable().shape]
+def _other_row(view: NodeView, io_type: str) -> dict:
+    kind, shape = view.kind, list(view.out_shape)
     pixels = math.prod(shape[:-1]) if len(shape) > 1 else 1
-    if kind == "Input":
-        return None
-    if kind in ("Softmax",) or str(node.get_attr("activation", "")).lower() == "softmax":
+    act = view.text("activation")
+    if kind == "Softmax" or act == "softmax":
         latency = math.ceil(math.log2(max(2, shape[-1]))) + 4
     elif kind in ("Reshape", "Repack", "Flatten", "Transpose"):
         latency = 0
     else:
-        latency = 2 if str(node.get_attr("activation", "")).lower() in ("sigmoid", "tanh") else 1
+        latency = 2 if act in ("sigmoid", "tanh") else 1
     ii = pixels if io_type == "io_stream" and pixels > 1 and latency else 1
-    return {"layer": node.name, "kind": kind, "ii": ii, "latency": latency + (ii - 1 if ii > 1 else 0)}
+    return {"layer": view.name, "kind": kind, "ii": ii, "latency": latency + (ii - 1 if ii > 1 else 0)}
 
 
 def estimate(hls_model) -> dict:
     """Per-layer rows and model totals (see the module docs); every number an estimate, no synthesis."""
+    from ..layers import kind_of
+
     io_type = str(hls_model.config.get_config_value("IOType") or "io_parallel")
     clock = float(hls_model.config.get_config_value("ClockPeriod") or 5.0)
     rows, other = [], []
-    for node in hls_model.get_layers():
-        if node.class_name in WEIGHTED + _RECURRENT:
-            rows.append(_weighted_row(node, io_type))
+    for view in graph_views(hls_model).nodes:
+        kind = kind_of(view.kind)
+        if kind is not None and kind.weighted:
+            rows.append(_weighted_row(view, io_type, kind.recurrent))
         else:
-            row = _other_row(node, io_type)
-            if row:
-                other.append(row)
+            other.append(_other_row(view, io_type))
     every = rows + other
     latency = sum(r["latency"] for r in every)
     totals = {

@@ -27,158 +27,27 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import math
 import tempfile
 from typing import Any
 
-import numpy as np
-
-from ..quantize import FixedSpec
+from ..layers.exact import is_auto
 
 __all__ = ["default_typed_nodes", "exact_precisions", "keep_quantizer_modes", "set_types"]
 
 log = logging.getLogger(__name__)
 
-_ELEMENTWISE = ("relu", "linear")
-_WEIGHTED = ("Dense", "Conv1D", "Conv2D", "PointwiseConv1D", "PointwiseConv2D")
-_SCALED = ("ApplyAlpha", "BatchNormalization")
-
-
-def _fixed(precision) -> FixedSpec | None:
-    """The values a type holds, as a fixed-point type: a binary (XnorPrecisionType, 0 standing for -1) as
-    int<2>; None for exponent types."""
-    from hls4ml.model.types import FixedPrecisionType, IntegerPrecisionType, XnorPrecisionType
-
-    if isinstance(precision, XnorPrecisionType):
-        return FixedSpec(2, 2)
-    if not isinstance(precision, FixedPrecisionType | IntegerPrecisionType):
-        return None
-    width = int(precision.width)
-    return FixedSpec(width, int(getattr(precision, "integer", width)), signed=bool(precision.signed))
-
-
-def _is_auto(layer_cfg: dict[str, Any], key: str) -> bool:
-    value = layer_cfg.get("Precision", {}).get(key, "auto")
-    return value is None or str(value).lower() == "auto"
-
-
-def _product_bits(values, precision, x: FixedSpec) -> tuple[int, int] | None:
-    """(fractional, integer) bits of ``x * w`` for the weights ``values`` of a type hls4ml's precision
-    inference skips: exponents (``x`` shifted: a power of two each) and binary (``+-x``). None otherwise."""
-    from hls4ml.model.types import ExponentPrecisionType, XnorPrecisionType
-
-    sign = 0 if x.signed else 1  # the product is signed: w carries a sign
-    if isinstance(precision, XnorPrecisionType):
-        return x.fractional, x.integer + sign
-    if not isinstance(precision, ExponentPrecisionType):
-        return None
-    w = np.abs(np.asarray(values, dtype=np.float64))
-    w = w[w != 0]
-    if not w.size:
-        return None
-    e_lo, e_hi = int(np.floor(np.log2(w.min()))), int(np.ceil(np.log2(w.max())))
-    return x.fractional - e_lo, x.integer + e_hi + sign
-
-
-def _with_bias(node, frac: int, integer: int) -> tuple[int, int]:
-    bias = node.weights.get("bias")
-    b = _fixed(bias.type.precision) if bias is not None else None
-    if b is not None:
-        frac, integer = max(frac, b.fractional), max(integer, b.integer + (0 if b.signed else 1))
-    return frac, integer
-
-
-def _exact_sum(node, x: FixedSpec, key: str) -> FixedSpec | None:
-    """The exact type of ``sum(x * w) + b`` over the node's ``key`` weights ``w`` (power-of-two or binary):
-    ``"weight"`` of a Dense/Conv (a sum over the fan-in), ``"scale"`` of an ApplyAlpha (one term: what
-    QKeras' ``alpha`` becomes)."""
-    var = node.weights.get(key)
-    if var is None:
-        return None
-    bits = _product_bits(var.data, var.type.precision, x)
-    if bits is None:
-        return None
-    w = np.asarray(var.data)
-    terms = (int(np.prod(w.shape[:-1])) if w.ndim > 1 else int(w.size)) if key == "weight" else 1
-    frac, integer = _with_bias(node, *bits)
-    integer += math.ceil(math.log2(terms + 1))  # the terms and the bias
-    return FixedSpec(integer + max(frac, 0), integer)
-
-
-#: Keras layers whose hls4ml types lose the bits of a division (by the window, or by 2)
-_AVERAGING = (
-    "Average",
-    "AveragePooling1D",
-    "AveragePooling2D",
-    "GlobalAveragePooling1D",
-    "GlobalAveragePooling2D",
-)
-_POOLING = ("Pooling1D", "Pooling2D", "GlobalPooling1D", "GlobalPooling2D")
-
-
-def _union(specs: list[FixedSpec]) -> FixedSpec:
-    """The narrowest type holding every value of each of ``specs``."""
-    signed = any(sp.signed for sp in specs)
-    integer = max(sp.integer + (1 if signed and not sp.signed else 0) for sp in specs)
-    frac = max(sp.fractional for sp in specs)
-    return FixedSpec(integer + frac, integer, signed)
-
-
-def _average_pool(node, x: FixedSpec, conf: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """Average pooling (``nnet``'s ``avg``: the window summed in ``accum_t``, then ``accum_t /= N``, which keeps
-    the accumulator's fraction bits and truncates the rest): an accumulator with the integer bits of the sum
-    and ``log2 N`` more fraction bits than the input, so a power-of-two window divides exactly, and a result
-    of the input's range at that precision. (A window of another size cannot be exact in any type; QKeras'
-    float32 mean is then matched to the accumulator's LSB.)"""
-    if node.class_name.startswith("Global"):
-        shape = node.get_input_variable().shape
-        n = int(np.prod(shape[:-1]))
-    else:
-        n = int(node.get_attr("pool_width")) * int(node.get_attr("pool_height", 1) or 1)
-    extra = math.ceil(math.log2(max(n, 2)))
-    types = {}
-    if _is_auto(conf, "accum"):
-        types["accum"] = FixedSpec(x.width + 2 * extra, x.integer + extra, x.signed).hls()
-    if _is_auto(conf, "result"):
-        types["result"] = FixedSpec(x.width + extra, x.integer, x.signed).hls()
-    return {node.name: types} if types else {}
-
 
 def _proposals(hls_model, layer_configs: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """Each node's exact types where its kind has a rule (:meth:`triggernn.layers.LayerKind.exact_types`)."""
+    from ..layers import kind_of
+    from .adapter.view import graph_views
+
     found: dict[str, dict[str, str]] = {}
-    for node in hls_model.get_layers():
-        conf = layer_configs.get(node.name, {})
-        inputs = node.get_input_variable()
-        x = _fixed(inputs.type.precision) if inputs is not None else None
-        if x is None:
-            continue
-        if node.class_name in _WEIGHTED and _is_auto(conf, "accum"):
-            acc = _exact_sum(node, x, "weight")
-            if acc is not None:
-                found[node.name] = {"accum": acc.hls()}
-                if _is_auto(conf, "result"):
-                    found[node.name]["result"] = acc.hls()
-        elif node.class_name in _SCALED and _is_auto(conf, "result"):
-            res = _exact_sum(node, x, "scale")
-            if res is not None:
-                found[node.name] = {"result": res.hls()}
-        elif node.class_name in _POOLING and str(node.get_attr("pool_op", "")).lower() == "average":
-            found.update(_average_pool(node, x, conf))
-        elif node.class_name == "Merge" and str(node.get_attr("op", "")).lower() == "average":
-            if _is_auto(conf, "result"):
-                specs = [_fixed(node.get_input_variable(v).type.precision) for v in node.inputs]
-                if all(sp is not None for sp in specs):
-                    union = _union([sp for sp in specs if sp is not None])
-                    found[node.name] = {
-                        "result": FixedSpec(union.width + 1, union.integer, union.signed).hls()
-                    }
-        elif node.class_name == "Activation" and _is_auto(conf, "result"):
-            act = str(node.get_attr("activation", "")).lower()
-            if act in _ELEMENTWISE:
-                res = x
-                if act == "relu" and x.signed:
-                    res = FixedSpec(x.width - 1, x.integer - 1, signed=False) if x.width > 1 else x
-                found[node.name] = {"result": res.hls()}
+    for view in graph_views(hls_model).nodes:
+        kind = kind_of(view.kind)
+        types = kind.exact_types(view, layer_configs.get(view.name, {})) if kind is not None else {}
+        if types:
+            found[view.name] = types
     return found
 
 
@@ -231,7 +100,7 @@ def keep_quantizer_modes(model, layer_configs: dict[str, dict[str, Any]]) -> dic
             # the rounding and clipping vanish. Typed explicitly, the parent computes the quantizer's cast.
             inbound = layer._inbound_nodes[0].inbound_layers if standalone else layer
             parent = inbound if not isinstance(inbound, list) else inbound[0]
-            if _is_auto(layer_configs.get(parent.name, {}), "result") and parent.name in layer_configs:
+            if is_auto(layer_configs.get(parent.name, {}), "result") and parent.name in layer_configs:
                 found[parent.name] = {"result": result}
     return found
 
@@ -249,11 +118,13 @@ def set_types(layer_cfg: dict[str, Any], types: dict[str, str]) -> None:
 def default_typed_nodes(model, hc: dict[str, Any]) -> bool:
     """Whether ``model`` may have nodes hls4ml leaves at its default type (po2 weights, split activations):
     a cheap check on the configuration, so other models skip the extra conversion."""
+    from ..layers import inexact_default
+
     keras_names = {layer.name for layer in model.layers}
     if any(name not in keras_names for name in hc["LayerName"]):
         return True  # nodes hls4ml adds: split activations (<layer>_relu), ...
     for layer in model.layers:
-        if layer.__class__.__name__ in _AVERAGING:
+        if inexact_default(layer.__class__.__name__):
             return True  # hls4ml's average pooling and Average merge keep the input's fraction bits
         for attr in (
             "kernel_quantizer_internal",

@@ -41,7 +41,7 @@ import logging
 
 import numpy as np
 
-from ..errors import HLSError
+from ...errors import HLSError
 
 __all__ = ["HLS4ML_VERSION", "apply_fixes", "check_version", "link_library", "patch_firmware"]
 
