@@ -24,6 +24,7 @@ from ..errors import HLSError, InputError
 from ..outputs import Staged, check_output_dir
 from ..quantize import FixedSpec
 from .adapter import apply_fixes, patch_firmware
+from .adapter.view import is_binary
 from .build_cache import compile_cached
 from .config import logits_layer, make_hls_config
 from .csim import CSimResult, check_inputs, check_model_inputs, run_csim
@@ -68,13 +69,11 @@ class HLSProject:
         output (whatever node hls4ml's passes left last: a folded batch norm, a merged binary activation...).
         A binary output (hls4ml's XnorPrecisionType, 0 standing for -1) reads as ``int<2>`` once decoded
         with :meth:`decode_outputs`."""
-        from hls4ml.model.types import XnorPrecisionType
-
         if layer is None:
             prec = self.hls_model.get_output_variables()[0].type.precision
         else:
             prec = self.hls_model.graph[layer].get_output_variable().type.precision
-        if isinstance(prec, XnorPrecisionType):
+        if is_binary(prec):
             return FixedSpec(2, 2)  # the values -1/+1 that 0/1 stand for
         return FixedSpec(int(prec.width), int(getattr(prec, "integer", prec.width)), signed=bool(prec.signed))
 
@@ -86,9 +85,7 @@ class HLSProject:
 
     @property
     def binary_output(self) -> bool:
-        from hls4ml.model.types import XnorPrecisionType
-
-        return isinstance(self.hls_model.get_output_variables()[0].type.precision, XnorPrecisionType)
+        return is_binary(self.hls_model.get_output_variables()[0].type.precision)
 
     def decode_outputs(self, raw: np.ndarray) -> np.ndarray:
         """The firmware's outputs as the model's values: a binary output's 0/1 as -1/+1, others unchanged."""
@@ -214,7 +211,7 @@ def emit(
     from ..config import RunConfig
     from ..errors import ConfigError
     from ..validate import a_path, keras_model
-    from .simple_rnn import register as register_simple_rnn
+    from .adapter.simple_rnn import register as register_simple_rnn
 
     keras_model(model)
     if not isinstance(cfg, RunConfig):

@@ -126,8 +126,8 @@ def read_graph(path: str | os.PathLike):
 
     from ..models.io import load_model
     from .adapter import apply_fixes, patch_firmware
+    from .adapter.simple_rnn import register as register_simple_rnn
     from .emit import GRAPH_MODEL
-    from .simple_rnn import register as register_simple_rnn
 
     path = Path(path).absolute()
     cfg_file, keras_file = path / "hls4ml_config.yml", path / GRAPH_MODEL

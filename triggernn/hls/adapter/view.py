@@ -21,7 +21,7 @@ import numpy as np
 from ...errors import NotExact
 from ...quantize import FixedSpec
 
-__all__ = ["GraphView", "NodeView", "fixed_spec", "graph_views", "value_spec"]
+__all__ = ["GraphView", "NodeView", "fixed_spec", "graph_views", "is_binary", "value_spec"]
 
 
 def fixed_spec(precision, what: str) -> FixedSpec:
@@ -49,6 +49,13 @@ def value_spec(precision) -> FixedSpec | None:
         return None
     width = int(precision.width)
     return FixedSpec(width, int(getattr(precision, "integer", width)), signed=bool(precision.signed))
+
+
+def is_binary(precision) -> bool:
+    """A binary type (XnorPrecisionType: 0 stands for -1)."""
+    from hls4ml.model.types import XnorPrecisionType
+
+    return isinstance(precision, XnorPrecisionType)
 
 
 def _shape(var) -> tuple[int, ...]:
@@ -146,9 +153,7 @@ class NodeView:
 
     def weight_is_binary(self, key: str) -> bool:
         """Binary weights (XnorPrecisionType: 0 stands for -1, the product is ``+-x``)."""
-        from hls4ml.model.types import XnorPrecisionType
-
-        return isinstance(self.node.get_weights(key).type.precision, XnorPrecisionType)
+        return is_binary(self.node.get_weights(key).type.precision)
 
     def weight_width(self, key: str = "weight") -> int:
         return int(self.node.get_weights(key).type.precision.width)

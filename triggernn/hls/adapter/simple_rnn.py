@@ -15,7 +15,7 @@ from pathlib import Path
 
 __all__ = ["register"]
 
-_SOURCE = Path(__file__).parent / "cpp" / "nnet_simple_rnn.h"
+_SOURCE = Path(__file__).parent.parent / "cpp" / "nnet_simple_rnn.h"
 _registered = False
 
 _CONFIG = """struct config{index} : nnet::simple_rnn_config {{
