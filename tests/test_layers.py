@@ -53,3 +53,22 @@ def test_only_the_adapter_reads_hls4ml_internals():
         if "adapter" not in p.parts and internal.search(p.read_text())
     ]
     assert offenders == []
+
+
+def test_hls4ml_fixes_hold_for_one_conversion_only():
+    """triggernn's corrections of hls4ml are applied inside ``fixes_applied`` and undone after it, so hls4ml's
+    own behaviour (compile's "hls4ml default" baseline, a user's conversion) is hls4ml's."""
+    from hls4ml.model.layers import BatchNormalization
+    from hls4ml.model.optimizer.passes.multi_dense import ReplaceMultidimensionalDenseWithConv
+
+    from triggernn.hls.adapter import fixes_applied
+
+    transform, initialize = ReplaceMultidimensionalDenseWithConv.transform, BatchNormalization.initialize
+    with fixes_applied():
+        assert ReplaceMultidimensionalDenseWithConv.transform is not transform
+        assert BatchNormalization.initialize is not initialize
+    assert ReplaceMultidimensionalDenseWithConv.transform is transform
+    assert BatchNormalization.initialize is initialize
+    with pytest.raises(ZeroDivisionError), fixes_applied():
+        _ = 1 / 0  # an error inside a conversion undoes the fixes too
+    assert ReplaceMultidimensionalDenseWithConv.transform is transform

@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import HLSError, InputError
 from ..outputs import Staged, check_output_dir
 from ..quantize import FixedSpec
-from .adapter import apply_fixes, patch_firmware
+from .adapter import check_version, fixes_applied, patch_firmware
 from .adapter.view import is_binary
 from .build_cache import compile_cached
 from .config import logits_layer, make_hls_config
@@ -218,7 +218,7 @@ def emit(
         raise ConfigError(f"cfg must be a RunConfig (triggernn.load_config(...)), got {type(cfg).__name__}")
     output_dir = a_path(output_dir, "output_dir")
     check_supported(model)
-    apply_fixes()
+    check_version()
     register_simple_rnn()
     in_shape = tuple(int(d) for d in model.inputs[0].shape[1:])
     if csim_inputs is not None:
@@ -249,17 +249,18 @@ def emit(
         tracing = csim_inputs is not None and logits_layer(model) is not None
         with contextlib.redirect_stdout(io.StringIO()) as captured:
             try:
-                hls_model = hls4ml.converters.convert_from_keras_model(
-                    model,
-                    hls_config=hc,
-                    output_dir=str(proj),
-                    project_name=h.project_name,
-                    backend=h.backend,
-                    part=h.part,
-                    clock_period=h.clock_period,
-                    io_type=h.io_type,
-                    **tb,
-                )
+                with fixes_applied():
+                    hls_model = hls4ml.converters.convert_from_keras_model(
+                        model,
+                        hls_config=hc,
+                        output_dir=str(proj),
+                        project_name=h.project_name,
+                        backend=h.backend,
+                        part=h.part,
+                        clock_period=h.clock_period,
+                        io_type=h.io_type,
+                        **tb,
+                    )
                 hls_model.config.trace_output = tracing
                 compile_cached(hls_model)
             except Exception as err:  # hls4ml raises bare Exceptions for conversion and g++ failures

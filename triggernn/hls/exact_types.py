@@ -54,12 +54,12 @@ def _proposals(hls_model, layer_configs: dict[str, dict[str, Any]]) -> dict[str,
 def _convert(model, hc: dict[str, Any], backend: str, io_type: str):
     import hls4ml
 
-    from .adapter import apply_fixes
+    from .adapter import fixes_applied
 
-    apply_fixes()
     with (
         tempfile.TemporaryDirectory(prefix="triggernn-types-") as tmp,
         contextlib.redirect_stdout(io.StringIO()),
+        fixes_applied(),
     ):
         return hls4ml.converters.convert_from_keras_model(
             model, hls_config=hc, output_dir=tmp, backend=backend, io_type=io_type

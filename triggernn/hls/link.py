@@ -125,7 +125,7 @@ def read_graph(path: str | os.PathLike):
     import hls4ml
 
     from ..models.io import load_model
-    from .adapter import apply_fixes, patch_firmware
+    from .adapter import fixes_applied, patch_firmware
     from .adapter.simple_rnn import register as register_simple_rnn
     from .emit import GRAPH_MODEL
 
@@ -150,18 +150,18 @@ def read_graph(path: str | os.PathLike):
         cfg = yaml.load(cfg_file.read_text(), Loader=_Loader)
     except yaml.YAMLError as err:
         raise HLSError(f"{cfg_file} is not valid YAML ({err}): emit the project again") from None
-    apply_fixes()
     register_simple_rnn()
     model = load_model(keras_file)
     scratch = Path(tempfile.mkdtemp(prefix="triggernn-graph-"))
     atexit.register(shutil.rmtree, scratch, ignore_errors=True)  # the graph C-simulates from there till then
     with contextlib.redirect_stdout(io.StringIO()) as captured:
         try:
-            graph = hls4ml.converters.convert_from_keras_model(
-                model, hls_config=cfg["HLSConfig"], output_dir=str(scratch), project_name=cfg["ProjectName"],
-                backend=cfg["Backend"], part=cfg.get("Part"), clock_period=cfg.get("ClockPeriod", 5.0),
-                io_type=cfg.get("IOType", "io_parallel"),
-            )  # fmt: skip
+            with fixes_applied():
+                graph = hls4ml.converters.convert_from_keras_model(
+                    model, hls_config=cfg["HLSConfig"], output_dir=str(scratch), project_name=cfg["ProjectName"],
+                    backend=cfg["Backend"], part=cfg.get("Part"), clock_period=cfg.get("ClockPeriod", 5.0),
+                    io_type=cfg.get("IOType", "io_parallel"),
+                )  # fmt: skip
             graph.config.trace_output = any(
                 layer.get("Trace") for layer in cfg["HLSConfig"].get("LayerName", {}).values()
             )

@@ -12,8 +12,8 @@ public API lives here, so an hls4ml upgrade is one file to read:
     ``W_e + W_x`` fractional bits, so ``x * 2^-12`` of a 2-bit input (10 fractional bits) is truncated
     before the (exact) accumulator sees it (measured: 23% of a po2 layer's sums exact). Patched to a type
     holding every shift the project's exponents make: ``x``'s bits plus the largest exponent on each side;
-- :func:`apply_fixes`: corrections of hls4ml 1.3.0 behaviour that would make the firmware disagree with
-  QKeras, applied once before the first conversion:
+- :func:`fixes_applied`: corrections of hls4ml 1.3.0 behaviour that would make the firmware disagree with
+  QKeras, applied for the length of one of triggernn's conversions and undone after it:
 
   * **binary thresholds rounded the wrong way.** A batch norm followed by a binary activation becomes one
     ``BatchNormalizationQuantizedTanh`` node computing ``x >= t`` with the folded threshold
@@ -36,14 +36,15 @@ public API lives here, so an hls4ml upgrade is one file to read:
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import logging
+import threading
 
 import numpy as np
 
 from ...errors import HLSError
 
-__all__ = ["HLS4ML_VERSION", "apply_fixes", "check_version", "link_library", "patch_firmware"]
+__all__ = ["HLS4ML_VERSION", "check_version", "fixes_applied", "link_library", "patch_firmware"]
 
 log = logging.getLogger(__name__)
 
@@ -123,14 +124,39 @@ def patch_firmware(hls_model) -> None:
     header.write_text(text.replace(_PO2_PRODUCT, exact))
 
 
-@functools.cache
-def apply_fixes() -> None:
-    """Apply the corrections of the module docstring (once per process)."""
+_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def fixes_applied():
+    """The corrections of the module docstring, applied to hls4ml for one conversion (``with fixes_applied():
+    convert...``) and undone after it, so that hls4ml's own behaviour (compile's "hls4ml default" baseline, a
+    user's conversion in the same process) stays hls4ml's. Conversions under it are serialized (a lock)."""
     check_version()
     from hls4ml.backends.fpga.fpga_layers import BatchNormalizationQuantizedTanh
+    from hls4ml.model.layers import BatchNormalization
+    from hls4ml.model.optimizer.passes.multi_dense import ReplaceMultidimensionalDenseWithConv
 
-    original = BatchNormalizationQuantizedTanh.set_thresholds
+    patches = [
+        (BatchNormalizationQuantizedTanh, "set_thresholds", _set_thresholds(BatchNormalizationQuantizedTanh.set_thresholds)),
+        (BatchNormalization, "initialize", _initialize_float64(BatchNormalization.initialize)),
+        (ReplaceMultidimensionalDenseWithConv, "transform", _keeping_quantizers(ReplaceMultidimensionalDenseWithConv.transform)),
+    ]  # fmt: skip
+    with _LOCK:
+        originals = [(cls, name, cls.__dict__.get(name)) for cls, name, _ in patches]
+        try:
+            for cls, name, fn in patches:
+                setattr(cls, name, fn)
+            yield
+        finally:
+            for cls, name, fn in originals:
+                if fn is None:  # inherited: the subclass had no method of its own
+                    delattr(cls, name)
+                else:
+                    setattr(cls, name, fn)
 
+
+def _set_thresholds(original):
     def set_thresholds(self, scale, bias, ternary_threshold=0.5):
         scale = np.asarray(scale, dtype=np.float64)
         if self.get_attr("quantize") == 2 and np.any(scale <= 0):
@@ -153,12 +179,10 @@ def apply_fixes() -> None:
             hi = ternary_threshold / scale + threshold
             self.get_weights("threshold_hi").data = np.ceil(hi / lsb) * lsb - lsb
 
-    BatchNormalizationQuantizedTanh.set_thresholds = set_thresholds
+    return set_thresholds
 
-    from hls4ml.model.layers import BatchNormalization
 
-    initialize = BatchNormalization.initialize
-
+def _initialize_float64(initialize):
     def initialize_float64(self):
         for attr in ("gamma_data", "variance_data", "beta_data", "mean_data"):
             value = self.get_attr(attr)
@@ -166,12 +190,10 @@ def apply_fixes() -> None:
                 self.set_attr(attr, np.asarray(value, dtype=np.float64))
         initialize(self)
 
-    BatchNormalization.initialize = initialize_float64
+    return initialize_float64
 
-    from hls4ml.model.optimizer.passes.multi_dense import ReplaceMultidimensionalDenseWithConv
 
-    replace = ReplaceMultidimensionalDenseWithConv.transform
-
+def _keeping_quantizers(replace):
     def transform_keeping_quantizers(self, model, node):
         quantizers = {k: node.get_attr(k) for k in ("weight_quantizer", "bias_quantizer") if node.get_attr(k)}
         make_node = model.make_node
@@ -185,4 +207,4 @@ def apply_fixes() -> None:
         finally:
             del model.make_node
 
-    ReplaceMultidimensionalDenseWithConv.transform = transform_keeping_quantizers
+    return transform_keeping_quantizers
