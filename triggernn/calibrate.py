@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .errors import ConfigError
+from .inputs import as_list, each, n_events, take
 from .quantize import FixedSpec, parse_fixed
 
 __all__ = ["Calibration", "PrecisionError", "TypeChoice", "calibrate", "fixed_for_range", "observed_ranges"]
@@ -79,7 +80,7 @@ def fixed_for_range(
     return FixedSpec(width, integer, signed=signed, rounding=rounding)
 
 
-def observed_ranges(model, X: np.ndarray, batch_size: int = 2048) -> dict[str, tuple[float, float]]:
+def observed_ranges(model, X, batch_size: int = 2048) -> dict[str, tuple[float, float]]:
     """Min and max of every layer's output of ``model`` over ``X``, streamed in batches."""
     import tensorflow as tf
 
@@ -87,8 +88,8 @@ def observed_ranges(model, X: np.ndarray, batch_size: int = 2048) -> dict[str, t
     probe = tf.keras.Model(model.inputs, [layer.output for layer in layers])
     lo = {layer.name: np.inf for layer in layers}
     hi = {layer.name: -np.inf for layer in layers}
-    for start in range(0, len(X), batch_size):
-        outs = probe(X[start : start + batch_size], training=False)
+    for start in range(0, n_events(X), batch_size):
+        outs = probe(take(X, slice(start, start + batch_size)), training=False)
         outs = outs if isinstance(outs, list | tuple) else [outs]
         for layer, values in zip(layers, outs, strict=True):
             v = np.asarray(values)
@@ -110,7 +111,7 @@ def _exact_elementwise(layer) -> bool:
     return conf.get("activation") in ("relu", "linear")
 
 
-def calibrate(model, X: np.ndarray, *, width: int = 16, headroom_bits: int = 1) -> Calibration:
+def calibrate(model, X, *, width: int = 16, headroom_bits: int = 1) -> Calibration:
     """Choose per-layer types for ``model`` (prepared by ``prepare_for_hls``) from its values on ``X``; each
     Keras layer as its kind's calibration role says (:func:`triggernn.layers.calibration_role`)."""
     from .layers import calibration_role
@@ -119,9 +120,10 @@ def calibrate(model, X: np.ndarray, *, width: int = 16, headroom_bits: int = 1) 
         raise PrecisionError(f"width {width} is outside 4..32 bits")
     if headroom_bits < 0:
         raise PrecisionError(f"headroom_bits must be >= 0, got {headroom_bits}")
-    X = np.asarray(X, dtype=np.float32)
+    X = each(X, lambda x: np.asarray(x, dtype=np.float32))
     ranges = observed_ranges(model, X)
-    lo_in, hi_in = float(X.min()), float(X.max())
+    # several inputs share one type: the one holding every input's range
+    lo_in, hi_in = min(float(x.min()) for x in as_list(X)), max(float(x.max()) for x in as_list(X))
     input_type = fixed_for_range(lo_in, hi_in, width, headroom_bits, layer="input")
     choices = [TypeChoice("input", "result", str(input_type), lo_in, hi_in, headroom_bits)]
     precision: dict[str, dict[str, str]] = {}
@@ -135,11 +137,15 @@ def calibrate(model, X: np.ndarray, *, width: int = 16, headroom_bits: int = 1) 
         choices.append(TypeChoice(layer, key, spec.hls(), lo, hi, headroom))
         return spec
 
-    result_of = {model.layers[0].name: input_type.hls()}  # the type of each layer's output chosen so far
+    # the type of each layer's output chosen so far, from the inputs' on
+    inputs = [layer.name for layer in model.layers if layer.__class__.__name__ == "InputLayer"]
+    result_of = {name: input_type.hls() for name in inputs or [model.layers[0].name]}
     for previous, layer in itertools.pairwise(model.layers):
         kind = layer.__class__.__name__
         name = layer.name
         role = calibration_role(kind)
+        if name in result_of:  # an input (a model of several)
+            continue
         if kind.startswith("Q"):
             skipped.append(f"{name} ({kind}: types follow its quantizers)")
             continue
@@ -202,4 +208,4 @@ def calibrate(model, X: np.ndarray, *, width: int = 16, headroom_bits: int = 1) 
             choose(name, "result", lo, hi, headroom_bits)
         else:
             skipped.append(f"{name} ({kind}: hls4ml's default types)")
-    return Calibration(input_type, precision, choices, width, headroom_bits, len(X), skipped)
+    return Calibration(input_type, precision, choices, width, headroom_bits, n_events(X), skipped)

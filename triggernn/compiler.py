@@ -14,6 +14,7 @@ import logging
 import os
 import zipfile
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ from .errors import ConfigError, HLSError, ModelError
 from .hls.config import check_precision
 from .hls.cost import multiplier_cost
 from .hls.emit import check_supported
+from .inputs import each, n_events, shapes_of, side_by_side, take
 from .models.prepare import PreparedModel, load_any, prepare_for_hls
 from .outputs import check_output_dir, staged_dir
 from .quantize import to_fixed_grid
@@ -88,9 +90,13 @@ class CompileResult:
         return lines
 
 
-def load_calibration_data(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None]:
+def load_calibration_data(
+    path: str | os.PathLike, input_names: list[str] | tuple[str, ...] = ()
+) -> tuple[np.ndarray | list[np.ndarray], np.ndarray | None]:
     """Inputs (and labels, if the file has them) from ``.npy``, ``.npz`` (keys X/x/inputs/features, y/labels)
-    or a jet ROOT file (the 16 high-level features, unstandardized, and the class labels)."""
+    or a jet ROOT file (the 16 high-level features, unstandardized, and the class labels). For a model of
+    several inputs (``input_names``), an ``.npz`` with one array per input, named as the model's inputs or
+    ``X0``, ``X1``, ...: a list in the model's order."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"calibration data '{path}' does not exist")
@@ -104,10 +110,12 @@ def load_calibration_data(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarr
                 return np.load(fh, allow_pickle=False), None
         if suffix == ".npz":
             with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
+                yk = next((k for k in _Y_KEYS if k in f), None)
+                if len(input_names) > 1:
+                    return _per_input(path, f, list(input_names)), (f[yk] if yk else None)
                 xk = next((k for k in _X_KEYS if k in f), None)
                 if xk is None:
                     raise DataError(f"{path} has no inputs under any of {_X_KEYS}; it holds {list(f)}")
-                yk = next((k for k in _Y_KEYS if k in f), None)
                 return f[xk], (f[yk] if yk else None)
     except (
         ValueError,
@@ -134,6 +142,17 @@ def load_calibration_data(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarr
             np.concatenate([ds.y_train, ds.y_val, ds.y_test]),
         )
     raise DataError(f"'{path}': calibration data must be .npy, .npz or a jet .root file")
+
+
+def _per_input(path: Path, f, names: list[str]) -> list[np.ndarray]:
+    """One array per model input from an open ``.npz``: under the inputs' names, else ``X0``, ``X1``, ..."""
+    for keys in (names, [f"X{i}" for i in range(len(names))]):
+        if all(k in f for k in keys):
+            return [f[k] for k in keys]
+    raise DataError(
+        f"{path} holds {list(f)}; the model has {len(names)} inputs: save one array per input under the "
+        f"inputs' names ({', '.join(names)}) or as X0..X{len(names) - 1}"
+    )
 
 
 def hls_config(hls: HLSConfig | dict | None = None, **fields) -> HLSConfig:
@@ -165,8 +184,8 @@ def _hls4ml_default(model, X: np.ndarray, out_dir: Path, io_type: str, backend: 
             model, hls_config=hc, output_dir=str(out_dir), backend=backend, io_type=io_type
         )
         hm.compile()
-        out = hm.predict(np.ascontiguousarray(X))
-    return np.asarray(out).reshape(len(X), -1), hm
+        out = hm.predict(each(X, np.ascontiguousarray))
+    return side_by_side(out, n_events(X)).reshape(n_events(X), -1), hm
 
 
 def _hls4ml_layers(model, backend: str) -> dict[str, dict]:
@@ -304,10 +323,11 @@ def compile_model(
     for layer, entries in load_precision(precision).items():  # the precision file over the config's section
         user_precision[layer] = {**user_precision.get(layer, {}), **entries}
     check_precision(user_precision, hls_layers)
-    in_shape = tuple(int(d) for d in kmodel.input_shape[1:])
+    shapes = shapes_of(kmodel)
+    input_names = [x.name.split(":")[0] for x in kmodel.inputs] if len(shapes) > 1 else []
 
     if isinstance(data, str | os.PathLike):
-        data, file_labels = load_calibration_data(data)
+        data, file_labels = load_calibration_data(data, input_names)
         labels = labels if labels is not None else file_labels
     if data is None:
         if input_range is None:
@@ -315,12 +335,14 @@ def compile_model(
                 "no calibration data: pass data (an array or a .npy/.npz/.root file) or input_range"
             )
         rng = np.random.default_rng(seed)
-        data = rng.uniform(*input_range, size=(4000, *in_shape)).astype(np.float32)
-    from .validate import class_labels, event_array
+        data = [rng.uniform(*input_range, size=(4000, *s)).astype(np.float32) for s in shapes]
+        data = data if len(shapes) > 1 else data[0]
+    from .validate import class_labels, model_events
 
-    X = event_array(data, "the calibration data", in_shape)
-    out_shape = tuple(int(d) for d in kmodel.output_shape[1:])
-    n_out = int(np.prod(out_shape))
+    X = model_events(data, "the calibration data", shapes, input_names)
+    # several heads are compared side by side, value by value
+    out_shape = tuple(int(d) for d in kmodel.output_shape[1:]) if len(kmodel.outputs) == 1 else (0, 0)
+    n_out = int(np.prod(out_shape)) if len(kmodel.outputs) == 1 else 0
     if labels is not None and (len(out_shape) != 1 or n_out < 2 or task == "values"):
         log.warning(
             "labels were given, but this model's output %s is compared value by value (no class scores): "
@@ -328,7 +350,7 @@ def compile_model(
         )  # fmt: skip
         labels = None
     if labels is not None:  # integer classes or one-hot, one per event, of the model's classes
-        labels = class_labels(labels, len(X), n_out)
+        labels = class_labels(labels, n_events(X), n_out)
 
     if task is None:  # scores of classes: labels say so, or a final softmax; else values (a regression,
         # an anomaly score, a hidden state, a feature map), compared value by value
@@ -351,12 +373,12 @@ def compile_model(
             "give a --width instead"
         )
     approximate = table_layers(kmodel)
-    order = np.random.default_rng(seed).permutation(len(X))
-    n_cal = max(1, int(calibration_fraction * len(X)))
+    order = np.random.default_rng(seed).permutation(n_events(X))
+    n_cal = max(1, int(calibration_fraction * n_events(X)))
     cal, test = order[:n_cal], order[n_cal:]
     if len(test) < MIN_TEST_EVENTS:
         raise DataError(
-            f"{len(X)} events leave {len(test)} for verification, a verdict needs at least {MIN_TEST_EVENTS}: "
+            f"{n_events(X)} events leave {len(test)} for verification, a verdict needs at least {MIN_TEST_EVENTS}: "
             "pass more data"
         )
 
@@ -367,22 +389,23 @@ def compile_model(
         pending = stage.children  # the project: moved into place with the report folder, or discarded
         for w in candidates:
             try:
-                calibration = calibrate(kmodel, X[cal], width=w, headroom_bits=headroom_bits)
+                calibration = calibrate(kmodel, take(X, cal), width=w, headroom_bits=headroom_bits)
             except PrecisionError:
                 if tolerance is None or w == candidates[-1]:
                     raise
                 widths_tried[w] = float("nan")  # the observed ranges do not fit this width at all
                 continue
-            Xg = to_fixed_grid(X, calibration.input_type)
-            reference = kmodel.predict(Xg, batch_size=4096, verbose=0).reshape(len(X), -1)
+            Xg = each(X, partial(to_fixed_grid, spec=calibration.input_type))
+            reference = side_by_side(kmodel.predict(Xg, batch_size=4096, verbose=0)).reshape(n_events(X), -1)
             if labels is not None:
                 y = labels
             else:
-                y = reference.argmax(1) if classify else np.zeros(len(X), dtype=np.int64)
+                y = reference.argmax(1) if classify else np.zeros(n_events(X), dtype=np.int64)
             classes = class_names or tuple(str(i) for i in range(n_out if classify else 1))
-            ds = JetDataset(Xg[cal], y[cal], Xg[cal][:0], y[cal][:0], Xg[test], y[test], classes, (), "byom", None,
+            x_cal, x_test, none = take(Xg, cal), take(Xg, test), take(Xg, cal[:0])
+            ds = JetDataset(x_cal, y[cal], none, y[cal][:0], x_test, y[test], classes, (), "byom", None,
                             None, f"{source}: {len(cal)} calibration / {len(test)} test events")  # fmt: skip
-            Xd = {"X_train": Xg[cal], "X_val": Xg[cal][:0], "X_test": Xg[test]}
+            Xd = {"X_train": x_cal, "X_val": none, "X_test": x_test}
             cfg = load_config(
                 {
                     "name": name,
@@ -411,7 +434,7 @@ def compile_model(
         cost = {"calibrated": multiplier_cost(project.hls_model)}
         if compare_default:
             d_out, d_model = _hls4ml_default(
-                kmodel, Xg[test], run_dir / "hls4ml_default_project", io_type, backend
+                kmodel, take(Xg, test), run_dir / "hls4ml_default_project", io_type, backend
             )
             ref = reference[test]
             default = {

@@ -16,6 +16,7 @@ import numpy as np
 from .config import RunConfig
 from .hls import HLSProject, emit, run_testbench
 from .hls.config import logits_layer
+from .inputs import concat, n_events, side_by_side, take
 from .models import build_model
 from .outputs import staged_dir
 from .quantize import to_fixed_grid
@@ -116,9 +117,22 @@ def _logits_and_outputs(model):
     import tensorflow as tf
 
     name = logits_layer(model)
+    if len(model.outputs) > 1:  # several heads: their outputs side by side (inputs.side_by_side)
+        return None, _SideBySide(model)
     if name is None:
         return None, tf.keras.Model(model.inputs, [model.output, model.output])
     return name, tf.keras.Model(model.inputs, [model.get_layer(name).output, model.output])
+
+
+class _SideBySide:
+    """A model of several outputs as ``[outputs, outputs]``, each its heads side by side."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+
+    def predict(self, X, **kw):
+        out = side_by_side(self.model.predict(X, **kw))
+        return out, out
 
 
 @dataclass
@@ -141,7 +155,7 @@ def keras_outputs(qkeras_model, X: dict[str, np.ndarray], float_model=None) -> K
     return KerasOutputs(
         float_out=None
         if float_model is None
-        else float_model.predict(X["X_test"], batch_size=4096, verbose=0),
+        else side_by_side(float_model.predict(X["X_test"], batch_size=4096, verbose=0)),
         qkeras_out=test_out,
         qkeras_logits=test_logits,
         compared_layer=layer or qkeras_model.layers[-1].name,
@@ -173,12 +187,12 @@ def verify_model(
         keras = keras_outputs(qkeras_model, X, float_model)
 
     with _stage(timings, "emit_and_csim"):
-        n_tb = min(cfg.hls.tb_events, len(X["X_test"]))
+        n_tb = min(cfg.hls.tb_events, n_events(X["X_test"]))
         project = emit(
             qkeras_model,
             cfg,
             project_dir,
-            tb_inputs=X["X_test"][:n_tb],
+            tb_inputs=take(X["X_test"], slice(n_tb)),
             tb_outputs=keras.qkeras_out[:n_tb],
             csim_inputs=X["X_test"],
             softmax_spread=keras.spread,
@@ -196,7 +210,7 @@ def verify_model(
         ctype = project.output_type(project.logits_layer)
         n = len(logits)
         exact = np.array_equal(np.reshape(logits, (n, -1)), np.reshape(keras.qkeras_logits, (n, -1)))
-        out_shape = tuple(qkeras_model.output_shape[1:])
+        out_shape = tuple(qkeras_model.output_shape[1:]) if len(qkeras_model.outputs) == 1 else (0, 0)
         verification = verify_outputs(
             ds.y_test,
             ds.class_names,
@@ -266,7 +280,7 @@ def write_run_report(
         **(tables or {}),
     }
     with _stage(timings, "ranges"):
-        ranges = layer_ranges(qkeras_model, project, np.concatenate([X["X_train"], X["X_test"]]))
+        ranges = layer_ranges(qkeras_model, project, concat(X["X_train"], X["X_test"]))
 
     with _stage(timings, "report"):
         csim = _csim(project)

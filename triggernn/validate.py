@@ -24,6 +24,7 @@ __all__ = [
     "event_array",
     "fixed_type",
     "keras_model",
+    "model_events",
     "number",
     "output_file",
     "path_name",
@@ -190,6 +191,37 @@ def event_array(X, what: str, shape: tuple[int, ...] | None = None) -> np.ndarra
             f"{int(bad.sum())} values of {what} are NaN, infinite or beyond float32's range: clean or clip them"
         )
     return f32 if shape is None or arr.shape[1:] == shape else f32.reshape(len(arr), *shape)
+
+
+def model_events(X, what: str, shapes: list[tuple[int, ...]], names: list[str] | None = None):
+    """:func:`event_array` for each input of a model: one array for a model of one input; for several, a list
+    (in the model's order) or a mapping by input name, refused with the names where it does not match, and the
+    same number of events in each. Returns an array, or a list of arrays."""
+    if len(shapes) == 1:
+        if isinstance(X, list | tuple | dict):
+            raise InputError(f"{what}: the model has one input, pass one array of events (n_events, ...)")
+        return event_array(X, what, shapes[0])
+    names = list(names or [f"X{i}" for i in range(len(shapes))])
+    if isinstance(X, dict):
+        missing = [n for n in names if n not in X]
+        if missing or len(X) != len(names):
+            raise InputError(
+                f"{what} are named {sorted(X)}; the model's inputs are {names}: one array per input"
+            )
+        X = [X[n] for n in names]
+    if not isinstance(X, list | tuple) or len(X) != len(shapes):
+        raise InputError(
+            f"the model has {len(shapes)} inputs ({', '.join(names)}): pass {what} as a list of {len(shapes)} "
+            "arrays in that order, or a mapping by input name"
+        )
+    arrays = [event_array(x, f"{what} ({n})", s) for x, n, s in zip(X, names, shapes, strict=True)]
+    counts = {len(a) for a in arrays}
+    if len(counts) > 1:
+        raise InputError(
+            f"{what} hold {', '.join(str(len(a)) for a in arrays)} events for inputs {', '.join(names)}: pass the "
+            "same events to every input"
+        )
+    return arrays
 
 
 def class_labels(y, n_events: int, n_classes: int | None, what: str = "labels") -> np.ndarray:

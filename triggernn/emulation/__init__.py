@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import HLSError, InputError
-from ..hls.csim import check_model_inputs, n_events, side_by_side
+from ..hls.csim import check_model_inputs
+from ..inputs import n_events, side_by_side
 from .layers import NotEmulated
 
 __all__ = ["ENGINES", "Emulator", "NotEmulated", "emulate"]

@@ -99,10 +99,12 @@ def make_hls_config(model, cfg, *, softmax_spread: float | None = None) -> dict[
     hc["Model"]["Strategy"] = hls.strategy
     hc["Model"]["ReuseFactor"] = hls.reuse_factor
     layers: dict[str, dict[str, Any]] = hc["LayerName"]
-    input_name = model.layers[0].name
-    layers.setdefault(input_name, {}).setdefault("Precision", {})["result"] = (
-        cfg.quantization.input_type.hls()
-    )
+    # every input layer (a Sequential model's first layer stands for its input in hls4ml's naming)
+    input_names = list(model.input_names) if len(model.inputs) > 1 else [model.layers[0].name]
+    for input_name in input_names:
+        layers.setdefault(input_name, {}).setdefault("Precision", {})["result"] = (
+            cfg.quantization.input_type.hls()
+        )
 
     for name, kv in keep_quantizer_modes(model, layers).items():
         set_types(layers[name], kv)

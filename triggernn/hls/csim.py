@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import HLSError, InputError
+from ..inputs import n_events, side_by_side
 from .build_cache import compile_cached
 
-__all__ = ["CSimResult", "check_inputs", "check_model_inputs", "n_events", "run_csim", "side_by_side"]
+__all__ = ["CSimResult", "check_inputs", "check_model_inputs", "run_csim"]
 
 log = logging.getLogger(__name__)
 
@@ -80,18 +81,6 @@ def check_model_inputs(shapes, X, what: str = "inputs"):
             f"{what} hold {', '.join(str(len(a)) for a in arrays)} events: pass the same events to every input"
         )
     return arrays
-
-
-def n_events(X) -> int:
-    """Events in an array, or in the first of a list of arrays (one per model input)."""
-    return len(X[0]) if isinstance(X, list | tuple) else len(X)
-
-
-def side_by_side(outputs, n: int) -> np.ndarray:
-    """One array of ``n`` rows from a model's output (an array) or outputs (a list: flattened, side by side)."""
-    if isinstance(outputs, list | tuple):
-        return np.concatenate([np.asarray(o).reshape(n, -1) for o in outputs], axis=1)
-    return np.asarray(outputs)
 
 
 @contextlib.contextmanager

@@ -21,13 +21,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import HLSError, InputError
+from ..inputs import flat, n_events
 from ..outputs import Staged, check_output_dir
 from ..quantize import FixedSpec
 from .adapter import check_version, fixes_applied, patch_firmware
 from .adapter.view import is_binary
 from .build_cache import compile_cached
 from .config import logits_layer, make_hls_config
-from .csim import CSimResult, check_inputs, check_model_inputs, run_csim
+from .csim import CSimResult, check_model_inputs, run_csim
 from .recurrent import check_recurrent, with_quantized_weights
 from .testbench import write_tb_data
 
@@ -220,14 +221,13 @@ def emit(
     check_supported(model)
     check_version()
     register_simple_rnn()
-    in_shape = tuple(int(d) for d in model.inputs[0].shape[1:])
     if csim_inputs is not None:
         csim_inputs = check_model_inputs([x.shape[1:] for x in model.inputs], csim_inputs, "csim_inputs")
     if tb_inputs is not None:
-        tb_inputs = check_inputs(in_shape, tb_inputs, "tb_inputs")
-        if tb_outputs is not None and len(tb_outputs) != len(tb_inputs):
+        tb_inputs = check_model_inputs([x.shape[1:] for x in model.inputs], tb_inputs, "tb_inputs")
+        if tb_outputs is not None and len(tb_outputs) != n_events(tb_inputs):
             raise InputError(
-                f"tb_outputs has {len(tb_outputs)} events but tb_inputs {len(tb_inputs)}: pass the model's "
+                f"tb_outputs has {len(tb_outputs)} events but tb_inputs {n_events(tb_inputs)}: pass the model's "
                 "outputs for exactly the testbench inputs"
             )
     final = check_output_dir(output_dir, what="HLS project folder", force=force, inputs=inputs)
@@ -238,7 +238,7 @@ def emit(
         hc = make_hls_config(model, cfg, softmax_spread=softmax_spread)
         tb = {}
         if tb_inputs is not None:
-            np.save(work / "tb_in.npy", np.asarray(tb_inputs, dtype=np.float32))
+            np.save(work / "tb_in.npy", flat(tb_inputs).astype(np.float32))
             tb["input_data_tb"] = str(work / "tb_in.npy")
         if tb_outputs is not None:
             np.save(work / "tb_out.npy", np.asarray(tb_outputs, dtype=np.float32))

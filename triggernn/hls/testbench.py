@@ -7,6 +7,7 @@ folder is left exactly as emitted.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import shutil
 import subprocess
@@ -23,17 +24,18 @@ __all__ = ["run_testbench", "write_tb_data"]
 log = logging.getLogger(__name__)
 
 
-def write_tb_data(project_dir: Path, inputs: np.ndarray, outputs: np.ndarray | None) -> None:
-    """Write the testbench data with enough digits that every float32 reads back exactly.
+def write_tb_data(project_dir: Path, inputs, outputs: np.ndarray | None) -> None:
+    """Write the testbench data with enough digits that every float32 reads back exactly (several inputs: each
+    event's values of every input in turn, on one line, as hls4ml's testbench reads them).
 
     hls4ml writes fewer digits: an input such as 602/1024 = 0.587890625 is written '0.5878906', which the
     testbench reads back below the grid point and truncates to 601/1024, one LSB off.
     """
+    from ..inputs import flat
+
     tb = Path(project_dir) / "tb_data"
     tb.mkdir(exist_ok=True)
-    np.savetxt(
-        tb / "tb_input_features.dat", np.asarray(inputs, np.float32).reshape(len(inputs), -1), fmt="%.9g"
-    )
+    np.savetxt(tb / "tb_input_features.dat", flat(inputs).astype(np.float32), fmt="%.9g")
     if outputs is not None:
         np.savetxt(
             tb / "tb_output_predictions.dat",
@@ -81,6 +83,14 @@ def run_testbench(
                 f"the testbench of {src} failed (exit {ran.returncode}):\n{(ran.stdout + ran.stderr)[-3000:]}"
             )
         log.info("testbench: built in %.1f s, ran in %.1f s", t1 - t0, time.perf_counter() - t1)
-        return np.loadtxt(
-            work / "tb_data" / "csim_results.log", dtype=np.float64, ndmin=2
-        )  # (n, 1) for 1 output
+        return _results(work / "tb_data")
+
+
+def _results(tb: Path) -> np.ndarray:
+    """The testbench's outputs, one row per event ``(n, n_out)``: it prints each of a model's outputs on a line
+    of its own, so the lines of one event (as many as outputs) are joined, side by side."""
+    lines = [line.split() for line in (tb / "csim_results.log").read_text().splitlines() if line.strip()]
+    n = sum(1 for line in (tb / "tb_input_features.dat").read_text().splitlines() if line.strip())
+    per_event = len(lines) // n if n and len(lines) % n == 0 else 1
+    rows = [list(itertools.chain(*lines[i : i + per_event])) for i in range(0, len(lines), per_event)]
+    return np.array(rows, dtype=np.float64).reshape(len(rows), -1)
