@@ -12,7 +12,18 @@ from typing import Union
 
 import numpy as np
 
-__all__ = ["Events", "as_list", "concat", "each", "flat", "n_events", "shapes_of", "side_by_side", "take"]
+__all__ = [
+    "Events",
+    "as_list",
+    "concat",
+    "each",
+    "flat",
+    "n_events",
+    "shapes_of",
+    "side_by_side",
+    "split",
+    "take",
+]
 
 #: one input's events, or a list with one array per model input
 Events = Union[np.ndarray, list[np.ndarray]]  # noqa: UP007 (a runtime alias)
@@ -51,6 +62,17 @@ def side_by_side(outputs, n: int | None = None) -> np.ndarray:
 def flat(X: Events) -> np.ndarray:
     """Every input's values of each event in one row (the testbench's and the RTL port's layout)."""
     return side_by_side(list(X)) if isinstance(X, list | tuple) else np.asarray(X).reshape(len(X), -1)
+
+
+def split(rows: np.ndarray, shapes: Sequence[tuple[int, ...]]) -> Events:
+    """The inverse of :func:`flat`: rows of every input's values side by side, as one array per input (one
+    array, shaped, for a single input)."""
+    rows = np.asarray(rows).reshape(len(rows), -1)
+    bounds = np.cumsum([0, *(int(np.prod(s)) for s in shapes)])
+    parts = [
+        rows[:, a:b].reshape(len(rows), *s) for a, b, s in zip(bounds[:-1], bounds[1:], shapes, strict=True)
+    ]
+    return parts if len(parts) > 1 else parts[0]
 
 
 def shapes_of(model) -> list[tuple[int, ...]]:

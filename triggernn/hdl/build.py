@@ -154,16 +154,19 @@ def _reference(graph, project: Path, traced: TracedModel, X: np.ndarray):
     from ..emulation.graph import build_numpy_model
     from ..emulation.layers import NotEmulated
     from ..hls.csim import run_csim
+    from ..inputs import side_by_side, split
 
     logits = traced.output_node if traced.dropped else None
+    X = split(X, traced.input_shapes) if len(traced.input_shapes) > 1 else X
     cs = run_csim(graph, X, logits)
-    csim = np.asarray(cs.compared, dtype=np.float64).reshape(len(X), -1)
+    n = len(cs.outputs)
+    csim = np.asarray(cs.compared, dtype=np.float64).reshape(n, -1)
     try:
         numpy_model = build_numpy_model(graph, project)
     except NotEmulated:
         return csim, None
-    out, kept = numpy_model(np.asarray(X, dtype=np.float32), keep=(logits,) if logits else ())
-    emu = kept[logits] if logits else out.reshape(len(X), -1)
+    out, kept = numpy_model(X, keep=(logits,) if logits else ())
+    emu = kept[logits] if logits else side_by_side(out, n).reshape(n, -1)
     return csim, np.asarray(emu, dtype=np.float64)
 
 
@@ -243,8 +246,11 @@ def rtl(
         if X is None:
             X, inputs_from = test_inputs(path)
         from ..hls.csim import check_inputs
+        from ..inputs import flat
 
-        X = check_inputs(traced.input_shape, X, "the RTL test inputs")
+        X = check_inputs(
+            traced.input_shape, flat(X) if isinstance(X, list | tuple) else X, "the RTL test inputs"
+        )
     final = path / "rtl"
     with staged_dir(final, what="RTL folder", force=force, flag=None) as stage:
         t0 = time.perf_counter()

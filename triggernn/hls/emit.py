@@ -272,10 +272,14 @@ def emit(
         _warn_changed_reuse(hls_model, h.reuse_factor)
         if tb_inputs is not None:
             write_tb_data(proj, tb_inputs, tb_outputs)
-        if isinstance(csim_inputs, np.ndarray) and csim_inputs.nbytes <= MAX_RECORDED_INPUT_BYTES:
-            # the whole C-simulated test set, for `triggernn rtl` to check the Verilog on the same events
+        if csim_inputs is not None and flat(csim_inputs).nbytes <= MAX_RECORDED_INPUT_BYTES:
+            # the whole C-simulated test set, for `triggernn rtl` to check the Verilog on the same events (several
+            # inputs: side by side, as the testbench and the RTL's one port read them)
             (proj / "tb_data").mkdir(exist_ok=True)
-            np.save(proj / "tb_data" / "test_inputs.npy", csim_inputs)
+            np.save(
+                proj / "tb_data" / "test_inputs.npy",
+                csim_inputs if len(hls_model.inputs) == 1 else flat(csim_inputs),
+            )
         project = HLSProject(path=final, hls_model=hls_model, hls_config=hc, logits_layer=logits_layer(model),
                              staged=staged)  # fmt: skip
         if csim_inputs is not None:
