@@ -27,7 +27,7 @@ from .errors import ConfigError, HLSError, ModelError
 from .hls.config import check_precision
 from .hls.cost import multiplier_cost
 from .hls.emit import check_supported
-from .inputs import each, n_events, shapes_of, side_by_side, take
+from .inputs import Events, each, n_events, shapes_of, side_by_side, take
 from .models.prepare import PreparedModel, load_any, prepare_for_hls
 from .outputs import check_output_dir, staged_dir
 from .quantize import to_fixed_grid
@@ -174,7 +174,7 @@ def hls_config(hls: HLSConfig | dict | None = None, **fields) -> HLSConfig:
     return base.with_fields(**fields)
 
 
-def _hls4ml_default(model, X: np.ndarray, out_dir: Path, io_type: str, backend: str):
+def _hls4ml_default(model, X: Events, out_dir: Path, io_type: str, backend: str):
     """hls4ml's own configuration (``config_from_keras_model(granularity='name')``), untouched: outputs and graph."""
     import hls4ml
 
@@ -230,7 +230,7 @@ def load_precision(source: str | os.PathLike | dict | None) -> dict[str, dict[st
 
 def compile_model(
     model,
-    data: np.ndarray | str | os.PathLike | None = None,
+    data: Events | dict[str, np.ndarray] | str | os.PathLike | None = None,
     *,
     labels: np.ndarray | None = None,
     name: str = "model",

@@ -16,7 +16,7 @@ import numpy as np
 from .config import RunConfig
 from .hls import HLSProject, emit, run_testbench
 from .hls.config import logits_layer
-from .inputs import concat, n_events, side_by_side, take
+from .inputs import Events, concat, n_events, side_by_side, take
 from .models import build_model
 from .outputs import staged_dir
 from .quantize import to_fixed_grid
@@ -146,7 +146,7 @@ class KerasOutputs:
     spread: float
 
 
-def keras_outputs(qkeras_model, X: dict[str, np.ndarray], float_model=None) -> KerasOutputs:
+def keras_outputs(qkeras_model, X: dict[str, Events], float_model=None) -> KerasOutputs:
     """QKeras outputs and logits on ``X["X_test"]``, the float outputs, and the largest logit spread on
     ``X["X_train"]`` (calibration for the softmax tables)."""
     layer, both = _logits_and_outputs(qkeras_model)
@@ -167,7 +167,7 @@ def verify_model(
     cfg: RunConfig,
     qkeras_model,
     ds,
-    X: dict[str, np.ndarray],
+    X: dict[str, Events],
     *,
     project_dir: str | os.PathLike,
     float_model=None,
@@ -256,7 +256,7 @@ def write_run_report(
     run_dir: Path,
     cfg: RunConfig,
     ds,
-    X: dict[str, np.ndarray],
+    X: dict[str, Events],
     qkeras_model,
     project: HLSProject,
     verification: VerificationResult,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .inputs import Events
 from .quantize import FixedSpec
 
 __all__ = ["LayerRange", "layer_ranges", "plot_ranges"]
@@ -40,7 +41,7 @@ def _fitting_type(spec: FixedSpec, lo: float, hi: float) -> FixedSpec:
     return FixedSpec(max(integer + spec.fractional, 1), integer, signed=spec.signed or lo < 0)
 
 
-def layer_ranges(model, project, X: np.ndarray) -> list[LayerRange]:
+def layer_ranges(model, project, X: Events) -> list[LayerRange]:
     """Run ``model`` (Keras/QKeras) on ``X`` and compare every layer's outputs with its type in ``project``.
 
     A layer whose values leave its type's range would wrap or saturate in the firmware: it is flagged,

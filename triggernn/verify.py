@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .errors import InputError
+from .inputs import Events
 
 __all__ = [
     "ModelMetrics",
@@ -307,7 +308,7 @@ def verify_outputs(
     )
 
 
-def float32_rounded_layers(model, X: np.ndarray, input_type) -> list[str]:
+def float32_rounded_layers(model, X: Events, input_type) -> list[str]:
     """The layers where QKeras' float32 arithmetic is shown, in exact float64, to round on ``X``.
 
     Only the layers :func:`float32_inexact_layers` flags can round. For each, its inputs on ``X`` (QKeras'

@@ -21,6 +21,8 @@ from triggernn.data.errors import DataError
 from triggernn.data.features import CLASS_NAMES, HLF_FEATURES, jet_images, jet_sequences
 from triggernn.data.readers import FORMATS, detect_format, read
 
+from ..inputs import Events
+
 __all__ = ["EMBEDDED_JETS", "REPRESENTATIONS", "SEQUENCE_FEATURES", "JetDataset", "load_jets"]
 
 log = logging.getLogger(__name__)
@@ -41,11 +43,11 @@ class JetDataset:
     standardization fitted on the training split (None when not standardized or for images).
     """
 
-    X_train: np.ndarray
+    X_train: Events
     y_train: np.ndarray
-    X_val: np.ndarray
+    X_val: Events
     y_val: np.ndarray
-    X_test: np.ndarray
+    X_test: Events
     y_test: np.ndarray
     class_names: tuple[str, ...]
     feature_names: tuple[str, ...]

@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from ..errors import HLSError, InputError
+from ..inputs import Events
 from ..outputs import staged_dir
 from ..records import write_json
 from .synth import SynthResult, synthesize_rtl
@@ -187,7 +188,7 @@ def _ends_in_softmax(graph) -> bool:
 
 def rtl(
     project,
-    X: np.ndarray | None = None,
+    X: Events | None = None,
     *,
     clock_period: float | None = None,
     latency_cutoff: float | None = None,

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import HLSError, InputError
-from ..inputs import flat, n_events
+from ..inputs import Events, flat, n_events
 from ..outputs import Staged, check_output_dir
 from ..quantize import FixedSpec
 from .adapter import check_version, fixes_applied, patch_firmware
@@ -190,9 +190,9 @@ def emit(
     cfg,
     output_dir: str | os.PathLike,
     *,
-    tb_inputs: np.ndarray | None = None,
+    tb_inputs: Events | None = None,
     tb_outputs: np.ndarray | None = None,
-    csim_inputs: np.ndarray | None = None,
+    csim_inputs: Events | None = None,
     softmax_spread: float | None = None,
     force: bool = False,
     inputs: tuple = (),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ from .exact import is_auto, union
 __all__ = ["MERGE_OPS", "Concatenate", "Merge"]
 
 #: hls4ml's Merge ops (nnet_merge.h): the exact value of the expression, then one cast to the result.
-MERGE_OPS = {
+MERGE_OPS: dict[str, Callable[[Any, Any], Any]] = {
     "add": lambda a, b: a + b,
     "subtract": lambda a, b: a - b,
     "multiply": lambda a, b: a * b,

@@ -96,7 +96,7 @@ class Pooling(LayerKind):
         op, pool, stride = self._window(n.view)
         nd = len(pool)
         pos = R.positions(n.x_shapes[0])
-        win = np.lib.stride_tricks.sliding_window_view(pos, pool, axis=tuple(range(1, nd + 1)))
+        win = np.lib.stride_tricks.sliding_window_view(pos, pool, axis=tuple(range(1, nd + 1)))  # type: ignore[call-overload]
         win = win[(slice(None), *(slice(None, None, s) for s in stride))][0]  # (*out, C, *pool)
         index = win.reshape(*win.shape[: nd + 1], -1)  # the emulator's windows, on positions
         if op == "average":
