@@ -79,11 +79,18 @@ MODELS = {
     # 6 x 6 positions: a division by 36 is exact in no fixed-point type; the mean is kept to the LSB
     "global_avg_2d": (lambda: _image(L.GlobalAveragePooling2D(name="pool"), False), False),
     "global_max_2d": (lambda: _image(L.GlobalMaxPooling2D(name="pool"), False), True),
+    # padded windows over unsigned (ReLU) values: hls4ml 1.3.0 pads a max with half the unsigned range (4.0 off
+    # on every event until triggernn's patch); an average divides by the cells each window covers (4, 2, 1 here)
+    "max_pool_same": (lambda: _image(L.MaxPooling2D(4, padding="same", name="pool"), True), True),
+    "avg_pool_same": (
+        lambda: _image(L.AveragePooling2D(2, strides=1, padding="same", name="pool"), True),
+        True,
+    ),
 }
 
 
 #: The same merge code as ``add`` and ``average`` (one template each in nnet_merge.h): in the slow run only.
-SLOW = {"subtract", "maximum", "minimum", "global_max_2d"}
+SLOW = {"subtract", "maximum", "minimum", "global_max_2d", "avg_pool_same"}
 
 
 @pytest.mark.parametrize(

@@ -214,10 +214,12 @@ def table_activation(kind: str, table: np.ndarray, res: FixedSpec):
     return f
 
 
-def average(x: np.ndarray, axis: int, length: int, x_spec: FixedSpec, acc: FixedSpec) -> np.ndarray:
+def average(x: np.ndarray, axis: int, length, x_spec: FixedSpec, acc: FixedSpec) -> np.ndarray:
     """nnet's ``avg``: ``accum_t y = 0; y += x[i]`` over ``axis`` (each sum cast to ``accum_t``), then ``y /=
     length``: ap_fixed divided by an unsigned keeps ``y``'s fraction bits and divides its integer pattern as C
-    does, truncating toward zero (floor for an unsigned accumulator). Returns the ``accum_t`` values."""
+    does, truncating toward zero (floor for an unsigned accumulator). ``length`` a number, or an array of the
+    result's shape (less the batch axis: windows of a padded pooling cover different numbers of cells). Returns
+    the ``accum_t`` values."""
     if acc.fractional >= x_spec.fractional and acc.saturation == "WRAP":  # every sum exact, wrapping modular
         if x_spec.width + int(np.ceil(np.log2(max(2, x.shape[axis])))) > EXACT_BITS:
             raise NotEmulated(f"sums of {x.shape[axis]} values of {x_spec} beyond float64's 53 bits")

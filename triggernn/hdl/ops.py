@@ -106,9 +106,9 @@ def affine(
     return f
 
 
-def gather(x, index: np.ndarray):
-    """``x`` (flat) at ``index``, where index -1 stands for a zero (padding)."""
-    flat = np.concatenate([np.asarray(x, dtype=object).ravel(), np.array([0.0], dtype=object)])
+def gather(x, index: np.ndarray, pad: float = 0.0):
+    """``x`` (flat) at ``index``, where index -1 stands for the constant ``pad`` (zero padding by default)."""
+    flat = np.concatenate([np.asarray(x, dtype=object).ravel(), np.array([pad], dtype=object)])
     return fv(flat[index], x)
 
 

@@ -53,8 +53,30 @@ def _trace_average(values, x_spec: FixedSpec, acc: FixedSpec, n: int):
     return R.fixed(R.fixed(np.sum(values, axis=-1), acc) * 2.0**-k, acc)
 
 
+def _windows(in_shape: tuple[int, ...], pool, stride, pads) -> np.ndarray:
+    """Each output position's window, as flat input positions ``(*out, C, pool size)`` in the firmware's (row,
+    column) order, -1 for a padded cell: the windows start every ``stride`` cells of the padded input while one
+    fits (``restricted_padded_width`` in nnet_pooling.h)."""
+    nd = len(pool)
+    width = [(0, 0), *((pads[2 * i], pads[2 * i + 1]) for i in range(nd)), (0, 0)]
+    pos = np.pad(np.arange(math.prod(in_shape)).reshape(1, *in_shape) + 1, width)[0] - 1
+    win = np.lib.stride_tricks.sliding_window_view(pos, pool, axis=tuple(range(nd)))  # type: ignore[call-overload]
+    win = win[tuple(slice(None, None, st) for st in stride)]  # (*out, C, *pool)
+    return win.reshape(*win.shape[: nd + 1], -1)
+
+
+def _pad_value(x: FixedSpec, op: str) -> float:
+    """``nnet::pad_val`` as triggernn patches it (:func:`triggernn.hls.adapter.patch_firmware`): 0 for the
+    average, the input type's smallest value for the max (hls4ml 1.3.0 gives an unsigned type half its range)."""
+    return x.min if op == "max" else 0.0
+
+
 @register
 class Pooling(LayerKind):
+    """A window's max or average (``nnet::pooling1d_cl``/``2d_cl``), padding included: the padded cells hold
+    :func:`_pad_value`, and an average divides by the cells of the input it covers (``count_pad`` false) or by
+    the whole window."""
+
     handles = ("Pooling1D", "Pooling2D")
     calibration = (
         ("MaxPooling1D", "pass_through"),
@@ -65,50 +87,55 @@ class Pooling(LayerKind):
     inexact_defaults = ("AveragePooling1D", "AveragePooling2D")
 
     @staticmethod
-    def _window(view: NodeView):
+    def _layout(n: Node):
+        view = n.view
         op = view.text("pool_op")
         if op not in ("max", "average"):
             raise NotExact(f"{op} pooling")
         pool, stride, pads = view.window("pool", 1 if view.kind == "Pooling1D" else 2)
-        if any(pads):
-            raise NotExact("padded pooling")
-        return op, pool, stride
+        index = _windows(n.x_shapes[0], pool, stride, pads)
+        real = (index >= 0).sum(axis=-1)  # (*out, C): the input cells each window covers
+        length = np.full(real.shape, index.shape[-1]) if view.attr("count_pad", False) else real
+        return op, index, length
 
     def emulate(self, n: Node):
-        op, pool, stride = self._window(n.view)
+        op, index, length = self._layout(n)
+        pad, res, x_spec = _pad_value(n.x_spec, op), n.res, n.x_spec
+        acc = n.view.type_spec("accum_t")
+
+        def windows(x):
+            flat = np.concatenate([x.reshape(len(x), -1), np.full((len(x), 1), pad)], axis=1)
+            return flat[:, index]  # (B, *out, C, window): index -1 reads the pad column
+
         if op == "max":
-            to_res = L.cast_to(n.x_spec, n.res)
-            return lambda x: to_res(L.max_pool(x, pool, stride))
-        acc, res, x_spec = n.view.type_spec("accum_t"), n.res, n.x_spec
-        size, nd = math.prod(pool), len(pool)
-
-        def f(x):
-            win = np.lib.stride_tricks.sliding_window_view(x, pool, axis=tuple(range(1, nd + 1)))
-            win = win[(slice(None), *(slice(None, None, st) for st in stride))]  # (B, *out, C, *pool)
-            win = win.reshape(*win.shape[: nd + 2], size)  # the window in the firmware's (row, column) order
-            return cast(L.average(win, axis=-1, length=size, x_spec=x_spec, acc=acc), res)
-
-        return f
+            return lambda x: cast(
+                cast(windows(x).max(axis=-1), acc), res
+            )  # max<T, N, accum_t>: returns accum_t
+        lengths = length if np.ptp(length) else int(length.flat[0])
+        return lambda x: cast(L.average(windows(x), -1, lengths, x_spec, acc), res)
 
     def trace(self, n: Node):
         from ..hdl import ops as R
 
-        op, pool, stride = self._window(n.view)
-        nd = len(pool)
-        pos = R.positions(n.x_shapes[0])
-        win = np.lib.stride_tricks.sliding_window_view(pos, pool, axis=tuple(range(1, nd + 1)))  # type: ignore[call-overload]
-        win = win[(slice(None), *(slice(None, None, s) for s in stride))][0]  # (*out, C, *pool)
-        index = win.reshape(*win.shape[: nd + 1], -1)  # the emulator's windows, on positions
+        op, index, length = self._layout(n)
         if op == "average":
-            acc = n.view.type_spec("accum_t")
-            return lambda x: R.fixed(
-                _trace_average(R.gather(x, index), n.x_spec, acc, math.prod(pool)), n.res
-            )
-        return lambda x: R.fixed(np.max(R.gather(x, index), axis=-1), n.res)
+            if np.ptp(length):
+                raise NotExact("an average over windows of different sizes (padding)")
+            acc, size = n.view.type_spec("accum_t"), int(length.flat[0])
+            return lambda x: R.fixed(_trace_average(R.gather(x, index), n.x_spec, acc, size), n.res)
+        acc, pad = n.view.type_spec("accum_t"), _pad_value(n.x_spec, op)
+        return lambda x: R.fixed(R.fixed(np.max(R.gather(x, index, pad), axis=-1), acc), n.res)
+
+    def values(self, view: NodeView, shape: tuple[int, ...]) -> int:
+        """Every output position holds its window."""
+        return math.prod(shape) * _window_size(view)
 
     def exact_types(self, view: NodeView, conf: dict[str, Any]) -> dict[str, str]:
-        n = int(view.attr("pool_width")) * int(view.attr("pool_height", 1) or 1)
-        return _average_types(view, n, conf)
+        return _average_types(view, _window_size(view), conf)
+
+
+def _window_size(view: NodeView) -> int:
+    return int(view.attr("pool_width")) * int(view.attr("pool_height", 1) or 1)
 
 
 @register

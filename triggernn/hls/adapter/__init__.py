@@ -12,6 +12,11 @@ public API lives here, so an hls4ml upgrade is one file to read:
     ``W_e + W_x`` fractional bits, so ``x * 2^-12`` of a 2-bit input (10 fractional bits) is truncated
     before the (exact) accumulator sees it (measured: 23% of a po2 layer's sums exact). Patched to a type
     holding every shift the project's exponents make: ``x``'s bits plus the largest exponent on each side;
+  * **a padded max pooling of unsigned values.** ``nnet::pad_val`` fills a padded cell with the input type's
+    bit pattern of only its top bit set, "the most negative value": for an ``ap_ufixed`` that is half its
+    range, larger than most values, so every window touching the padding returns it (measured: ``MaxPooling``
+    with ``padding="same"`` after a ``quantized_relu(8, 3)``, 0% of events equal to Keras, 4.0 off). Patched to
+    the type's smallest value (0 for an unsigned type);
 - :func:`fixes_applied`: corrections of hls4ml 1.3.0 behaviour that would make the firmware disagree with
   QKeras, applied for the length of one of triggernn's conversions and undone after it:
 
@@ -101,15 +106,27 @@ def _largest_shift(hls_model) -> int:
     return shift
 
 
+_MAX_PAD = "    case Max: {\n        T x = 0;\n        x[x.width - 1] = 1;\n        return x;\n"
+#: the most negative value of T, as hls4ml's comment intends: its top bit set for a signed type, 0 for unsigned
+_MAX_PAD_EXACT = (
+    "    case Max: {  // triggernn: the smallest value of T, signed or not (triggernn/hls/adapter/__init__.py)\n"
+    "        T x = 0;\n        x[x.width - 1] = 1;\n        return x > 0 ? T(0) : x;\n"
+)
+
+
 def patch_firmware(hls_model) -> None:
     """Patch the C++ hls4ml wrote for ``hls_model`` where it loses bits (see the module docstring); call
     after ``hls_model.write()``, before building."""
+    from pathlib import Path
+
+    utils = Path(hls_model.config.get_output_dir()) / "firmware" / "nnet_utils"
+    pooling = utils / "nnet_pooling.h"
+    if pooling.is_file() and _MAX_PAD in (text := pooling.read_text()):
+        pooling.write_text(text.replace(_MAX_PAD, _MAX_PAD_EXACT))
     shift = _largest_shift(hls_model)
     if not shift:
         return
-    from pathlib import Path
-
-    header = Path(hls_model.config.get_output_dir()) / "firmware" / "nnet_utils" / "nnet_mult.h"
+    header = utils / "nnet_mult.h"
     text = header.read_text()
     if _PO2_PRODUCT not in text:
         raise HLSError(
