@@ -296,6 +296,11 @@ def test_compile_refuses_or_plans_every_data_file(example, tiny_model, user_dir,
     tried("data", what, result, why)
     expected = "planned" if _usable(suffix, arrays["X"], arrays.get("y")) else "refused"
     assert result == expected, (what, why)
+    # `compile --check` builds the same plan: ok exactly where compile starts its work, the same refusal
+    checked, check_why = outcome(
+        ["compile", str(tiny_model), "--data", data.name, "--no-default", "--check"], capsys
+    )
+    assert (checked, check_why) == (("ok", "") if result == "planned" else (result, why)), what
     assert snapshot(user_dir) == before, what
 
 

@@ -151,11 +151,11 @@ def _cmd_lecture(args: argparse.Namespace) -> int:
 
 
 def _cmd_compile(args: argparse.Namespace) -> int:
-    from .compiler import compile_model
+    from .compiler import plan_compile, run_compile
     from .validate import path_name
 
     path_name(args.model, "the model file")
-    r = compile_model(
+    plan = plan_compile(
         args.model,
         args.data,
         name=args.name or _name_from(args.model),
@@ -176,7 +176,10 @@ def _cmd_compile(args: argparse.Namespace) -> int:
         precision=args.precision,
         task=args.task,
     )
-    return _verdict(r)
+    if args.check:  # the same plan as the work, and nothing written
+        print(f"ok    {plan.summary()}")
+        return 0
+    return _verdict(run_compile(plan))
 
 
 def _hls_section(path: Path | None) -> dict | None:
@@ -437,6 +440,10 @@ def _parser() -> argparse.ArgumentParser:
     cp.add_argument("--reuse-factor", type=_POSITIVE, default=None, help="default 1")
     cp.add_argument("--backend", default=None, choices=["Vitis", "Vivado"], help="default Vitis")
     cp.add_argument("--no-default", action="store_true", help="skip measuring hls4ml's default configuration")
+    cp.add_argument(
+        "--check", action="store_true",
+        help="check everything (model, data, labels, types, folders) and stop before any work; nothing written",
+    )  # fmt: skip
     cp.add_argument("--force", action="store_true", help=_FORCE)
     cp.add_argument(
         "--task",

@@ -16,7 +16,7 @@ import zipfile
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,7 +37,15 @@ if TYPE_CHECKING:
     from .hls import HLSProject
     from .verify import VerificationResult
 
-__all__ = ["CompileResult", "compile_model", "hls_config", "load_calibration_data"]
+__all__ = [
+    "CompilePlan",
+    "CompileResult",
+    "compile_model",
+    "hls_config",
+    "load_calibration_data",
+    "plan_compile",
+    "run_compile",
+]
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +236,48 @@ def load_precision(source: str | os.PathLike | dict | None) -> dict[str, dict[st
         raise ConfigError(_format_error(err, where).replace("'precision.", "'")) from None
 
 
-def compile_model(
+@dataclass(frozen=True)
+class CompilePlan:
+    """What ``compile`` works on, checked: the prepared model and its hls4ml layers, the data split into
+    calibration and held-out events (labels as classes), the task, the output folders (never a user's)."""
+
+    name: str
+    source: str
+    model: Any = field(repr=False)
+    prepared: PreparedModel = field(repr=False)
+    hls: HLSConfig = field(repr=False)
+    hls_layers: dict = field(repr=False)
+    user_precision: dict = field(repr=False)
+    X: Any = field(repr=False)
+    labels: np.ndarray | None = field(repr=False)
+    task: str = "classification"
+    out_shape: tuple[int, ...] = ()
+    n_out: int = 0
+    approximate: dict = field(default_factory=dict, repr=False)
+    cal: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int), repr=False)
+    test: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int), repr=False)
+    out_dir: Path = Path()
+    run_final: Path = Path()
+    inputs: tuple = ()
+    width: int | None = None
+    tolerance: float | None = None
+    headroom_bits: int = 1
+    class_names: tuple[str, ...] | None = None
+    compare_default: bool = True
+    force: bool = False
+
+    def summary(self) -> str:
+        shapes = ", ".join(
+            str(tuple(x.shape[1:])) for x in (self.X if isinstance(self.X, list) else [self.X])
+        )
+        return (
+            f"{self.name}: {self.source}, {len(self.model.layers)} layers, inputs {shapes}; {len(self.cal)} calibration "
+            f"/ {len(self.test)} test events, {'labels given' if self.labels is not None else 'no labels'}; task "
+            f"{self.task}; project {self.out_dir}, report {self.run_final}"
+        )
+
+
+def plan_compile(
     model,
     data: Events | dict[str, np.ndarray] | str | os.PathLike | None = None,
     *,
@@ -253,8 +302,9 @@ def compile_model(
     force: bool = False,
     precision: str | os.PathLike | dict | None = None,
     task: str | None = None,
-) -> CompileResult:
-    """Load, calibrate, emit, C-simulate and verify a trained model; see the module docstring.
+) -> CompilePlan:
+    """The plan of ``compile``: every argument, the model, the data and the output folders resolved and checked
+    before any work (``triggernn compile --check`` builds it and stops); see :func:`compile_model`.
 
     ``data``: inputs (array or file), split into calibration (``calibration_fraction``) and held-out test
     events; without data, ``input_range=(lo, hi)`` draws uniform inputs. ``width`` is the total bits per value
@@ -269,8 +319,6 @@ def compile_model(
     (backend, part, clock period, io type, strategy, reuse factor, precision, ...); ``io_type``, ``strategy``,
     ``reuse_factor`` and ``backend`` replace its fields (as the CLI flags do), validated the same way.
     """
-    from .data.jets import JetDataset
-    from .pipeline import verify_model, write_run_report
     from .validate import number
 
     if width is not None and tolerance is not None:
@@ -382,61 +430,90 @@ def compile_model(
             "pass more data"
         )
 
+    return CompilePlan(
+        name=name, source=source, model=kmodel, prepared=prepared, hls=hls_cfg, hls_layers=hls_layers,
+        user_precision=user_precision, X=X, labels=labels, task=task, out_shape=out_shape, n_out=n_out,
+        approximate=approximate, cal=cal, test=test, out_dir=out_dir, run_final=run_final, inputs=inputs,
+        width=width, tolerance=tolerance, headroom_bits=headroom_bits, class_names=class_names,
+        compare_default=compare_default, force=force,
+    )  # fmt: skip
+
+
+def compile_model(*args, **kwargs) -> CompileResult:
+    """Load, calibrate, emit, C-simulate and verify a trained model; see the module docstring and
+    :func:`plan_compile` for the arguments (the plan is built and checked first, then worked on)."""
+    return run_compile(plan_compile(*args, **kwargs))
+
+
+def run_compile(plan: CompilePlan) -> CompileResult:
+    """Calibrate, emit, C-simulate, verify and report the model of ``plan``."""
+    from .data.jets import JetDataset
+    from .pipeline import verify_model, write_run_report
+
+    p = plan
+    backend, io_type = p.hls.backend, p.hls.io_type
+    classify = p.task == "classification"
     widths_tried: dict[int, float] = {}
-    candidates = [width or 16] if tolerance is None else list(TOLERANCE_WIDTHS)
-    with staged_dir(run_final, what="report folder", force=force, flag="--runs", commit=False) as stage:
+    candidates = [p.width or 16] if p.tolerance is None else list(TOLERANCE_WIDTHS)
+    with staged_dir(p.run_final, what="report folder", force=p.force, flag="--runs", commit=False) as stage:
         run_dir = stage.path
         pending = stage.children  # the project: moved into place with the report folder, or discarded
         for w in candidates:
             try:
-                calibration = calibrate(kmodel, take(X, cal), width=w, headroom_bits=headroom_bits)
+                calibration = calibrate(p.model, take(p.X, p.cal), width=w, headroom_bits=p.headroom_bits)
             except PrecisionError:
-                if tolerance is None or w == candidates[-1]:
+                if p.tolerance is None or w == candidates[-1]:
                     raise
                 widths_tried[w] = float("nan")  # the observed ranges do not fit this width at all
                 continue
-            Xg = each(X, partial(to_fixed_grid, spec=calibration.input_type))
-            reference = side_by_side(kmodel.predict(Xg, batch_size=4096, verbose=0)).reshape(n_events(X), -1)
-            if labels is not None:
-                y = labels
+            Xg = each(p.X, partial(to_fixed_grid, spec=calibration.input_type))
+            reference = side_by_side(p.model.predict(Xg, batch_size=4096, verbose=0)).reshape(
+                n_events(p.X), -1
+            )
+            if p.labels is not None:
+                y = p.labels
             else:
-                y = reference.argmax(1) if classify else np.zeros(n_events(X), dtype=np.int64)
-            classes = class_names or tuple(str(i) for i in range(n_out if classify else 1))
-            x_cal, x_test, none = take(Xg, cal), take(Xg, test), take(Xg, cal[:0])
-            ds = JetDataset(x_cal, y[cal], none, y[cal][:0], x_test, y[test], classes, (), "byom", None,
-                            None, f"{source}: {len(cal)} calibration / {len(test)} test events")  # fmt: skip
+                y = reference.argmax(1) if classify else np.zeros(n_events(p.X), dtype=np.int64)
+            classes = p.class_names or tuple(str(i) for i in range(p.n_out if classify else 1))
+            x_cal, x_test, none = take(Xg, p.cal), take(Xg, p.test), take(Xg, p.cal[:0])
+            ds = JetDataset(x_cal, y[p.cal], none, y[p.cal][:0], x_test, y[p.test], classes, (), "byom", None,
+                            None, f"{p.source}: {len(p.cal)} calibration / {len(p.test)} test events")  # fmt: skip
             Xd = {"X_train": x_cal, "X_val": none, "X_test": x_test}
             cfg = load_config(
                 {
-                    "name": name,
+                    "name": p.name,
                     "quantization": {"input": str(calibration.input_type)},
                     "hls": {
-                        **hls_cfg.model_dump(),
-                        "tb_events": min(hls_cfg.tb_events, len(test)),
-                        "precision": _precision_for(hls_layers, calibration, user_precision),
-                        "activation_table_size": hls_cfg.activation_table_size or 4096,
+                        **p.hls.model_dump(),
+                        "tb_events": min(p.hls.tb_events, len(p.test)),
+                        "precision": _precision_for(p.hls_layers, calibration, p.user_precision),
+                        "activation_table_size": p.hls.activation_table_size or 4096,
                     },
-                    "verify": _criteria(kmodel, approximate, classify, float(np.abs(reference[test]).max())),
+                    "verify": _criteria(
+                        p.model, p.approximate, classify, float(np.abs(reference[p.test]).max())
+                    ),
                 }
             )
             timings: dict[str, float] = {}
             for staged in pending:  # an earlier width's project, superseded
                 staged.discard()
             pending.clear()
-            project, verification, keras = verify_model(cfg, kmodel, ds, Xd, project_dir=out_dir, timings=timings,
-                                                        task=task, force=force, inputs=inputs, defer=pending)  # fmt: skip
+            project, verification, keras = verify_model(cfg, p.model, ds, Xd, project_dir=p.out_dir, timings=timings,
+                                                        task=p.task, force=p.force, inputs=p.inputs, defer=pending)  # fmt: skip
             widths_tried[w] = verification.output_argmax_agreement or 0.0
-            if tolerance is None or 1 - widths_tried[w] <= tolerance:
+            if p.tolerance is None or 1 - widths_tried[w] <= p.tolerance:
                 break
-            log.info("width %d: argmax agreement %.4f misses the tolerance %g", w, widths_tried[w], tolerance)
+            log.info(
+                "width %d: argmax agreement %.4f misses the tolerance %g", w, widths_tried[w], p.tolerance
+            )
 
         default: dict = {}
         cost = {"calibrated": multiplier_cost(project.hls_model)}
-        if compare_default:
+        if p.compare_default:
             d_out, d_model = _hls4ml_default(
-                kmodel, take(Xg, test), run_dir / "hls4ml_default_project", io_type, backend
+                p.model, take(Xg, p.test), run_dir / "hls4ml_default_project", io_type, backend
             )
-            ref = reference[test]
+            ref = reference[p.test]
             default = {
                 "argmax_agreement": float(np.mean(d_out.argmax(1) == ref.argmax(1))) if classify else None,
                 "max_abs_diff": float(np.max(np.abs(d_out - ref))),
@@ -444,7 +521,7 @@ def compile_model(
             }
             cost["hls4ml_default"] = multiplier_cost(d_model)
         tables = _report_tables(
-            calibration, prepared, verification, default, cost, labels is None, widths_tried
+            calibration, p.prepared, verification, default, cost, p.labels is None, widths_tried
         )
         extra = {
             "calibration": [c.to_dict() for c in calibration.choices],
@@ -452,14 +529,14 @@ def compile_model(
             "headroom_bits": calibration.headroom_bits,
             "hls4ml_default": default,
             "multiplier_cost": cost,
-            "removed_layers": prepared.removed,
-            "labels": "given" if labels is not None else "the model's own argmax (no labels given)",
+            "removed_layers": p.prepared.removed,
+            "labels": "given" if p.labels is not None else "the model's own argmax (no labels given)",
         }
-        report = write_run_report(run_dir, cfg, ds, Xd, kmodel, project, verification, keras, timings,
-                                  title=f"triggernn compile: {name}", extra=extra, tables=tables)  # fmt: skip
+        report = write_run_report(run_dir, cfg, ds, Xd, p.model, project, verification, keras, timings,
+                                  title=f"triggernn compile: {p.name}", extra=extra, tables=tables)  # fmt: skip
         stage.commit()
     report = stage.final / report.name
-    return CompileResult(project, verification, calibration, prepared, default, cost, stage.final, report,
+    return CompileResult(project, verification, calibration, p.prepared, default, cost, stage.final, report,
                          widths_tried)  # fmt: skip
 
 
