@@ -56,12 +56,17 @@ def test_runs_compared_side_by_side(config_run, tmp_path, capsys):
     from triggernn.cli import main
 
     runs = [config_run(load_config(p).name) for p in FAST_CONFIGS]
-    assert main(["compare", *[str(r.run_dir) for r in runs], "--out", str(tmp_path)]) == 0
-    table = (tmp_path / "comparison.md").read_text()
+    out = tmp_path / "cmp"
+    assert main(["compare", *[str(r.run_dir) for r in runs], "--out", str(out)]) == 0
+    table = (out / "comparison.md").read_text()
     for r in runs:
         row = next(line for line in table.splitlines() if line.startswith(f"| {r.config.name} |"))
         assert f"| {r.verification.bit_exact_fraction:.2%} |" in row
         assert f"| {r.verification.metrics['csim'].accuracy:.4f} |" in row
-    assert (tmp_path / "comparison.html").stat().st_size > 0
+    assert (out / "comparison.html").stat().st_size > 0
     assert main(["compare", str(tmp_path)]) == 2  # not a run folder
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "comparison.md").write_text("my notes")
+    assert main(["compare", str(runs[0].run_dir), "--out", str(tmp_path / "mine")]) == 2  # a user's folder
+    assert (tmp_path / "mine" / "comparison.md").read_text() == "my notes"
     assert "no metrics.json" in capsys.readouterr().err

@@ -131,17 +131,19 @@ def run_benchmark(
 ) -> list[dict]:
     """Train, emit and measure each model; print the table; write ``benchmark.json`` and ``rate_vs_macs.png``."""
     from .config import load_config
+    from .outputs import owned_folder
     from .pipeline import run
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    rows = []
     root = Path(__file__).parents[1] / "configs"
+    configs = []  # every config loaded and the folder checked before any work (nothing made on a refusal)
     for name in models:
         path = Path(name) if str(name).endswith((".yaml", ".yml")) else root / f"{name}.yaml"
         cfg = load_config(path)
-        if epochs is not None:
-            cfg = cfg.with_overrides(train={"epochs": epochs})
+        configs.append(cfg if epochs is None else cfg.with_overrides(train={"epochs": epochs}))
+    out = owned_folder(out, what="benchmark folder", create=False)
+    owned_folder(out, what="benchmark folder")
+    rows = []
+    for cfg in configs:
         r = run(cfg, run_root=out / "runs", project_root=out / "hls", progress=False)
         rows.append(benchmark_model(r, workers=workers))
         print(f"done: {cfg.name}", flush=True)

@@ -384,7 +384,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     cmp.add_argument("runs", nargs="+", type=Path, help="run folders, e.g. runs/jet_dense runs/jet_gru")
     cmp.add_argument(
-        "--out", type=Path, default=Path("runs"), help="where comparison.md/html go (default runs/)"
+        "--out",
+        type=Path,
+        default=Path("runs") / "comparison",
+        help="where comparison.md/html go (default runs/comparison/; never a folder of your own files)",
     )
     cmp.set_defaults(func=_cmd_compare)
 

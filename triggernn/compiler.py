@@ -29,7 +29,7 @@ from .hls.cost import multiplier_cost
 from .hls.emit import check_supported
 from .inputs import Events, each, n_events, shapes_of, side_by_side, take
 from .models.prepare import PreparedModel, load_any, prepare_for_hls
-from .outputs import check_output_dir, staged_dir
+from .outputs import check_output_dir, separate_folders, staged_dir
 from .quantize import to_fixed_grid
 
 if TYPE_CHECKING:
@@ -344,6 +344,11 @@ def plan_compile(
             raise ConfigError(f"input_range ({lo:g}, {hi:g}): the low end must be below the high end")
         input_range = (lo, hi)
     hls_cfg = hls_config(hls, io_type=io_type, strategy=strategy, reuse_factor=reuse_factor, backend=backend)
+    if out is not None and hls_cfg.output_dir and Path(out).absolute() != Path(hls_cfg.output_dir).absolute():
+        raise ConfigError(
+            f"two project folders: out '{out}' and hls.output_dir '{hls_cfg.output_dir}': give one (--out, or "
+            "output_dir in the hls settings)"
+        )
     backend, io_type = hls_cfg.backend, hls_cfg.io_type
     try:
         check_name(name)
@@ -351,11 +356,12 @@ def plan_compile(
         raise ConfigError(f"{err}: pass another name (--name NAME)") from None
     inputs = tuple(p for p in (model, data, weights) if isinstance(p, str | os.PathLike))
     out_dir = check_output_dir(
-        out if out is not None else Path("hls_projects") / name, what="HLS project folder", force=force,
+        out if out is not None else hls_cfg.output_dir or Path("hls_projects") / name, what="HLS project folder", force=force,
         inputs=inputs,
     )  # fmt: skip
     run_final = check_output_dir(Path(run_root) / name, what="report folder", force=force, inputs=inputs,
                                  flag="--runs")  # fmt: skip
+    separate_folders(out_dir, run_final, ("HLS project folder", "report folder"), ("--out", "--runs"))
     source = str(model) if isinstance(model, str | os.PathLike) else getattr(model, "name", "model")
     if isinstance(model, str | os.PathLike):
         model = load_any(model, weights)

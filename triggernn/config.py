@@ -69,7 +69,7 @@ class _Strict(BaseModel):
 
 def check_name(v: str) -> str:
     """A run/project name: letters, digits, '_' or '-' (it names folders: no path, no dot)."""
-    if not v or not all(c.isalnum() or c in "_-" for c in v):
+    if not v or not all((c.isascii() and c.isalnum()) or c in "_-" for c in v):
         raise ValueError(f"name must be letters, digits, '_' or '-' (it names folders), got '{v}'")
     return v
 

@@ -23,7 +23,15 @@ from pathlib import Path
 
 from .errors import OutputError
 
-__all__ = ["MARKER", "Staged", "check_output_dir", "is_owned", "staged_dir"]
+__all__ = [
+    "MARKER",
+    "Staged",
+    "check_output_dir",
+    "is_owned",
+    "owned_folder",
+    "separate_folders",
+    "staged_dir",
+]
 
 #: The file that marks a folder as written by triggernn.
 MARKER = ".triggernn"
@@ -53,10 +61,12 @@ def check_output_dir(
     force: bool = False,
     inputs: Iterable[str | os.PathLike | None] = (),
     flag: str | None = "--out",
+    force_flag: str | None = "--force",
 ) -> Path:
     """Refuse, before any work is done, an output folder whose replacement would lose a user's files.
     ``flag``: the option that chooses the folder, named in the fix; None where its place is fixed (the
-    ``rtl/`` folder of a project): the fix is then to move the files.
+    ``rtl/`` folder of a project): the fix is then to move the files. ``force_flag``: the option that writes
+    there all the same, None for a verb that has none.
 
     Returns the absolute path. Raises :class:`OutputError` naming the problem and the fix when ``path`` is a
     file, the working directory or one of its parents, the home folder, a folder containing one of ``inputs``
@@ -85,11 +95,46 @@ def check_output_dir(
         raise OutputError(f"will not write the {what} '{path}': {reason}; {fix}")
     if final.is_dir() and not is_owned(final) and any(final.iterdir()) and not force:
         fix = f"choose another path ({flag} PATH)" if flag else "move your files out of it"
+        force_fix = f" or pass {force_flag} to replace it" if force_flag else ""
         raise OutputError(
-            f"the {what} '{path}' exists and holds files triggernn did not write: {fix} or pass --force to "
-            "replace it"
+            f"the {what} '{path}' exists and holds files triggernn did not write: {fix}{force_fix}"
         )
     writable_folder(final, f"the {what}")  # read-only or not ours to write: before any work
+    return final
+
+
+def separate_folders(first: Path, second: Path, what: tuple[str, str], flags: tuple[str, str]) -> None:
+    """Refuse two output folders of one verb that are the same folder or one inside the other (the second
+    would replace, or be replaced with, the first)."""
+    a, b = Path(first).absolute().resolve(), Path(second).absolute().resolve()
+    if a == b or a in b.parents or b in a.parents:
+        raise OutputError(
+            f"the {what[0]} '{first}' and the {what[1]} '{second}' {'are one folder' if a == b else 'nest'}: each "
+            f"replaces the other; give them separate places ({flags[0]} / {flags[1]})"
+        )
+
+
+def owned_folder(
+    path: str | os.PathLike,
+    *,
+    what: str,
+    inputs: Iterable[str | os.PathLike | None] = (),
+    flag: str | None = "--out",
+    force: bool = False,
+    force_flag: str | None = None,
+    create: bool = True,
+) -> Path:
+    """A folder a verb writes its files into in place (a scan's points, a report, a comparison): checked as
+    :func:`check_output_dir` checks (never a user's non-empty folder, a file, the working directory, a folder
+    of the inputs), then, with ``create``, made and marked as triggernn's, so the next run may write there
+    again. ``create=False`` only checks (a plan). Returns the absolute path."""
+    final = check_output_dir(path, what=what, force=force, inputs=inputs, flag=flag, force_flag=force_flag)
+    if create:
+        final.mkdir(parents=True, exist_ok=True)
+        if not (final / MARKER).exists():
+            (final / MARKER).write_text(
+                "written by triggernn; its files are written in place by the next run\n"
+            )
     return final
 
 

@@ -62,7 +62,7 @@ def plan_run(
     import numpy as np
 
     from .models import build_model
-    from .outputs import check_output_dir
+    from .outputs import check_output_dir, separate_folders
     from .pipeline import check_layer_names, prepare_data
     from .validate import a_path
 
@@ -77,6 +77,7 @@ def plan_run(
         Path(run_root) / cfg.name, what="run folder", force=force,
         flag="--runs",
     )  # fmt: skip
+    separate_folders(project_dir, run_dir, ("HLS project folder", "run folder"), ("--projects", "--runs"))
     t0 = time.perf_counter()
     ds, X = prepare_data(cfg)
     data_seconds = time.perf_counter() - t0
@@ -119,12 +120,20 @@ def plan_scan(
     results folder writable, the Dask address parsed and reached. With ``check_models`` each distinct model
     of the grid is also built against the data (layer names, precision keys), as ``run`` would before
     training."""
+    from .outputs import owned_folder
     from .scan import load_scan, scan_points
-    from .validate import dask_address, writable_folder
+    from .validate import dask_address
 
     scan, base = load_scan(path)
     points = scan_points(scan, base)
-    folder = writable_folder(Path(out or Path("runs") / scan.name), "the scan's results folder")
+    if any(cfg["hls"].get("output_dir") for _, _, cfg in points):
+        raise ConfigError(
+            f"{path}: hls.output_dir would send every point's project to one folder; a scan writes each under "
+            "<out>/hls/<name>: drop hls.output_dir from the scan (its base config and overrides)"
+        )
+    folder = owned_folder(
+        Path(out or Path("runs") / scan.name), what="scan results folder", inputs=[path], create=False
+    )
     address = dask_address(scheduler)
     if check_models:
         seen: set[str] = set()

@@ -256,12 +256,12 @@ def run_scan(
     ``workers`` single-threaded processes is started (and stopped)."""
     from distributed import Client, as_completed
 
+    from .outputs import owned_folder
     from .plans import plan_scan
 
     plan = plan_scan(path, out=out, scheduler=scheduler, check_models=False)  # before any folder or worker
     scan, points, scheduler = plan.scan, plan.points, plan.scheduler
-    out = plan.out
-    out.mkdir(parents=True, exist_ok=True)
+    out = owned_folder(plan.out, what="scan results folder", inputs=[path])
     done = _records(out)
     todo = [p for p in points if p[0] not in done or (retry_failed and done[p[0]].get("status") != "ok")]
     skipped = [p[0] for p in points if p not in todo]

@@ -74,6 +74,11 @@ def load_example(source: str | os.PathLike | dict[str, Any]):
 
 def run_example(cfg, out_root: str | os.PathLike = "runs/lecture", project_root="hls_projects/lecture"):
     """Run one example; returns ``(result, summary lines)``. Output in ``out_root/<name>/``."""
+    from ..outputs import check_output_dir, owned_folder
+
+    out = owned_folder(Path(out_root) / cfg.name, what="lecture output folder", create=False)
+    check_output_dir(Path(project_root), what="lecture projects folder", flag="--projects", force_flag=None)
     module = _module(cfg.example)
-    result = getattr(module, EXAMPLES[cfg.example][2])(cfg, Path(out_root) / cfg.name, Path(project_root))
+    owned_folder(out, what="lecture output folder")
+    result = getattr(module, EXAMPLES[cfg.example][2])(cfg, out, Path(project_root))
     return result, module.summary(result)

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from triggernn.records import write_json
 
+from ..config import check_name
 from ..quantize import parse_fixed, to_fixed_grid
 
 __all__ = ["ApproximationConfig", "ApproximationResult", "run_approximation", "target"]
@@ -30,6 +31,7 @@ class ApproximationConfig(BaseModel):
 
     example: Literal["approximation"] = "approximation"
     name: str = "approximation"
+    _name = field_validator("name")(check_name)
     widths: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
     depths: tuple[int, ...] = (1, 2, 3)
     budgets: tuple[int, ...] = (25, 50, 100, 200, 400)

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from triggernn.records import write_json
+
+from ..config import check_name
 
 __all__ = ["INPUTS", "TRUTH_TABLES", "GatesConfig", "GatesResult", "run_gates"]
 
@@ -32,6 +34,7 @@ class GatesConfig(BaseModel):
 
     example: Literal["gates"] = "gates"
     name: str = "gates"
+    _name = field_validator("name")(check_name)
     seed: int = 0
     epochs: int = Field(default=3000, ge=10, le=100_000)
     learning_rate: float = Field(default=0.1, gt=0, le=10)

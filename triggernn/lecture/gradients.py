@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from triggernn.records import write_json
+
+from ..config import check_name
 
 __all__ = ["SIGMOID_BOUND", "GradientsConfig", "GradientsResult", "run_gradients"]
 
@@ -31,6 +33,7 @@ class GradientsConfig(BaseModel):
 
     example: Literal["gradients"] = "gradients"
     name: str = "gradients"
+    _name = field_validator("name")(check_name)
     depth: int = Field(default=5, ge=2, le=20)
     """Hidden layers (the lecture's bound counts the depth - 1 = 4 sigmoids between first and last)."""
     width: int = Field(default=32, ge=2, le=512)

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from triggernn.records import write_json
 
+from ..config import check_name
 from ..quantize import parse_fixed, qkeras_bits, to_fixed_grid
 
 __all__ = ["RNNConfig", "RNNResult", "run_rnn", "sine_sequences"]
@@ -31,6 +32,7 @@ class RNNConfig(BaseModel):
 
     example: Literal["rnn"] = "rnn"
     name: str = "rnn"
+    _name = field_validator("name")(check_name)
     length: int = Field(default=12, ge=2, le=100)
     units: int = Field(default=8, ge=1, le=64)
     bits: int = Field(default=8, ge=2, le=16)

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from triggernn.outputs import owned_folder
 from triggernn.records import write_json
 
 from . import flow as F
@@ -63,7 +64,9 @@ def run_reference(cfg, out: str | Path | None = None, projects: str | Path = "hl
                   progress: bool = True) -> ReferenceResult:  # fmt: skip
     """The reference run a :mod:`triggernn.reference.config` object describes (``configs/flow.yaml``,
     ``configs/gan.yaml``); the report goes to ``out`` (default ``runs/<cfg.name>``)."""
-    out = Path(out) if out is not None else Path("runs") / cfg.name
+    out = owned_folder(
+        out if out is not None else Path("runs") / cfg.name, what="report folder", create=False
+    )
     run = run_gan_reference if cfg.reference == "gan" else run_flow_reference
     return ReferenceResult(cfg.reference, run(out, projects, cfg, progress=progress), out)
 
@@ -105,8 +108,7 @@ def run_flow_reference(
 
     cfg = _config(cfg, "flow")
     ds = load_jets(cfg.evaluate_on)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = owned_folder(out, what="report folder")
     flow, spec, training, scaling, source = _trained_or_shipped(F, SHIPPED_FLOW, train_flow_reference, cfg, ds,
                                                                 progress)  # fmt: skip
     scores = {
@@ -200,8 +202,7 @@ def run_gan_reference(
     cfg = _config(cfg, "gan")
     width = cfg.width
     ds = load_jets(cfg.evaluate_on)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = owned_folder(out, what="report folder")
     G, spec, training, scaling, source = _trained_or_shipped(Gm, SHIPPED_GAN, train_gan_reference, cfg, ds,
                                                              progress)  # fmt: skip
     inputs = Gm.generator_inputs(ds.y_test, spec, seed=1)

@@ -29,9 +29,25 @@ def _load(run_dir: Path) -> dict:
 
 def compare_runs(run_dirs: list[str | os.PathLike], out_dir: str | os.PathLike) -> dict[str, Path]:
     """Write ``comparison.md`` and ``comparison.html`` for ``run_dirs`` into ``out_dir``; returns their paths."""
+    from ..outputs import owned_folder
+
     runs = [(Path(d), _load(Path(d))) for d in run_dirs]
     if not runs:
         raise TriggerNNError("no runs to compare: pass one or more run folders, e.g. runs/jet_dense")
+    out = owned_folder(out_dir, what="comparison folder", inputs=run_dirs, create=False)
+    try:
+        header, rows = _table(runs)
+    except (KeyError, TypeError, AttributeError, ValueError) as err:
+        raise TriggerNNError(
+            f"a run's metrics.json lacks what a comparison reads ({type(err).__name__}: {err}): run `triggernn run` "
+            "for it again"
+        ) from None
+    owned_folder(out, what="comparison folder", inputs=run_dirs)
+    title = "triggernn: models side by side (C-simulated firmware on each run's test set)"
+    return _write(out, title, header, rows)
+
+
+def _table(runs: list[tuple[Path, dict]]) -> tuple[list[str], list[list[str]]]:
     classes = list(runs[0][1]["verification"]["metrics"]["csim"]["auc"])
     header = [
         "Model",
@@ -61,9 +77,10 @@ def compare_runs(run_dirs: list[str | os.PathLike], out_dir: str | os.PathLike) 
                 *[f"{csim['rejection_at_50'].get(c, float('nan')):.1f}" for c in ("t", "w") if c in classes],
             ]
         )
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    title = "triggernn: models side by side (C-simulated firmware on each run's test set)"
+    return header, rows
+
+
+def _write(out: Path, title: str, header: list[str], rows: list[list[str]]) -> dict[str, Path]:
     (out / "comparison.md").write_text(f"# {title}\n\n{md_table(header, rows)}\n")
     (out / "comparison.html").write_text(
         "<!doctype html><html><head><meta charset='utf-8'><title>triggernn comparison</title><style>"
