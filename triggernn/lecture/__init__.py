@@ -74,10 +74,11 @@ def load_example(source: str | os.PathLike | dict[str, Any]):
 
 def run_example(cfg, out_root: str | os.PathLike = "runs/lecture", project_root="hls_projects/lecture"):
     """Run one example; returns ``(result, summary lines)``. Output in ``out_root/<name>/``."""
-    from ..outputs import check_output_dir, owned_folder
+    from ..outputs import owned_folder
+    from ..validate import writable_folder
 
     out = owned_folder(Path(out_root) / cfg.name, what="lecture output folder", create=False)
-    check_output_dir(Path(project_root), what="lecture projects folder", flag="--projects", force_flag=None)
+    writable_folder(project_root, "the lecture projects folder (--projects)")  # its projects: checked as emitted
     module = _module(cfg.example)
     owned_folder(out, what="lecture output folder")
     result = getattr(module, EXAMPLES[cfg.example][2])(cfg, out, Path(project_root))
