@@ -8,6 +8,7 @@ and a file. Everything fails before any training or conversion, so the table run
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shutil
 from pathlib import Path
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 from conftest import save_tiny_classifier, snapshot
 
+import triggernn as tn
 from triggernn.cli import main
 
 ROOT = Path(__file__).parents[1]
@@ -79,6 +81,9 @@ def user_files(tmp_path_factory):
         "fast_clock.yaml": "name: x\nhls:\n  clock_period: 0.01\n",
         "bad_mode.yaml": "name: x\nhls:\n  precision:\n    fc1: {accum: 'ap_fixed<24,12,RND_UP,SAT>'}\n",
         "save_to.yaml": "reference: flow\nsave_to: x.pt\n",
+        "unicode_name.yaml": "name: jét_ü\n",
+        "plain.yaml": "name: x\n",
+        "lecture_escape.yaml": "example: gates\nname: ../../escape\n",
     }
     for name, text in configs.items():
         (d / name).write_text(text)
@@ -191,6 +196,13 @@ CASES = [
     (["reference", "flow", "--save-to", "x.pt"], "applies to training"),
     (["reference", "save_to.yaml"], "applies to training"),
     (["verify", str(ROOT / "configs" / "jet_dense.yaml"), "--model", "model.h5"], "has no QKeras layer"),
+    # the sweep of 2026-12-07: folders written in place, one folder for two outputs, names
+    ([*COMPILE, "--out", "both", "--runs", "both"], "each replaces the other"),
+    (["run", "plain.yaml", "--projects", "both", "--runs", "both"], "each replaces the other"),
+    (["bench", "jet_dense", "--out", "mydata"], "holds files triggernn did not write"),
+    (["reference", "gan", "--out", "mydata"], "holds files triggernn did not write"),
+    (["check", "unicode_name.yaml"], "letters, digits"),
+    (["check", "lecture_escape.yaml"], "letters, digits"),
 ]
 #: Flags out of range: argparse's own message on its last line, exit code 2.
 FLAGS = [
@@ -240,6 +252,38 @@ def test_flag_out_of_range(argv, flag, workdir, capsys):
     assert "Traceback" not in err
     assert flag in err.strip().splitlines()[-1]
     assert _snapshot(workdir) == before
+
+
+def test_api_refuses_bad_arguments_as_triggernn_errors(tmp_path):
+    """Arguments of the Python API that used to end in TypeError, KeyError or OverflowError (the sweep of
+    2026-12-07): each a TriggerNNError naming the argument."""
+    from conftest import grid_inputs, make_qkeras_dense
+
+    cfg = tn.load_config({"name": "api", "model": {"hidden": [8]}})
+    model = make_qkeras_dense(cfg, n_in=4, n_classes=3)
+    X = grid_inputs(50, n_in=4)
+    project = tn.emit(model, cfg, tmp_path / "prj", csim_inputs=X)
+    cases = [
+        (lambda: tn.emulate(project, X, workers="2"), "workers must be a number"),
+        (lambda: tn.emulate(project, X, workers=0), "workers must be at least 1"),
+        (lambda: tn.emulate(project, X, batch_size=-1), "batch_size must be at least 1"),
+        (lambda: tn.Emulator(project, logits_layer="nope"), "not a layer of this firmware"),
+        (lambda: tn.hls.run_csim(None, X), "needs a compiled hls4ml model"),
+        (lambda: cfg.with_overrides(train=5), "must be a mapping of its fields"),
+        (lambda: tn.compile(model, X, out=5), "must be a path"),
+        (lambda: tn.compile(model, X, precision=[1], out=tmp_path / "c"), "precision must be"),
+        (lambda: tn.compile(model, None, input_range=(0,), out=tmp_path / "c"), "two numbers"),
+        (lambda: tn.rtl(project, simulate=False, synth_timeout_s=1e300), "at most"),
+    ]
+    for call, fragment in cases:
+        with pytest.raises(tn.TriggerNNError, match=fragment):
+            call()
+    assert not (tmp_path / "c").exists()
+    if importlib.util.find_spec(
+        "alkaid"
+    ):  # a project opened from disk goes to the RTL path as emitted ones do
+        r = tn.rtl(tn.open_project(project.path), simulate=False, synthesize=False)
+        assert r.latency_cycles >= 1
 
 
 def test_data_errors_are_triggernn_errors():

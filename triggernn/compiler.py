@@ -226,6 +226,10 @@ def load_precision(source: str | os.PathLike | dict | None) -> dict[str, dict[st
 
     if source is None:
         return {}
+    if not isinstance(source, str | os.PathLike | dict):
+        raise ConfigError(
+            f"precision must be a YAML/JSON file or a mapping 'layer: {{key: type}}', got {type(source).__name__}"
+        )
     data = read_yaml(source) if not isinstance(source, dict) else source
     where = "<dict>" if isinstance(source, dict) else str(source)
     if isinstance(data, dict) and set(data) == {"precision"}:  # an `hls:`-style file: precision: {...}
@@ -336,10 +340,9 @@ def plan_compile(
             raise ConfigError(
                 "input_range draws inputs where no data are given, and data were given: drop one"
             )
-        try:
-            lo, hi = (number(v, "input_range") for v in input_range)
-        except TypeError:
-            raise ConfigError(f"input_range must be two numbers (lo, hi), got {input_range!r:.40}") from None
+        if not isinstance(input_range, tuple | list) or len(input_range) != 2:
+            raise ConfigError(f"input_range must be two numbers (lo, hi), got {input_range!r:.40}")
+        lo, hi = (number(v, "input_range") for v in input_range)
         if not lo < hi:
             raise ConfigError(f"input_range ({lo:g}, {hi:g}): the low end must be below the high end")
         input_range = (lo, hi)

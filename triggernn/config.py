@@ -410,6 +410,11 @@ class RunConfig(_Strict):
         """A copy with some fields of some sections replaced, validated again."""
         data = self.model_dump()
         for section, values in sections.items():
+            if isinstance(data.get(section), dict) and not isinstance(values, dict):
+                raise ConfigError(
+                    f"override of '{section}' must be a mapping of its fields (e.g. train={{'epochs': 5}}), got "
+                    f"{values!r:.40}"
+                )
             if isinstance(data.get(section), dict):
                 data[section] = {**data[section], **values}
             else:

@@ -72,9 +72,9 @@ def check_output_dir(
     file, the working directory or one of its parents, the home folder, a folder containing one of ``inputs``
     (or inside one), or a non-empty folder without triggernn's marker (unless ``force``).
     """
-    from .validate import path_name, writable_folder
+    from .validate import a_path, path_name, writable_folder
 
-    final = path_name(Path(path), what).absolute()
+    final = path_name(a_path(path, f"the {what}"), what).absolute()
     resolved = final.resolve()
     reason = _protected(resolved)
     for inp in inputs:

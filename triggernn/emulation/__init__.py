@@ -49,6 +49,13 @@ class Emulator:
         if engine not in ENGINES:
             raise InputError(f"engine must be one of {', '.join(ENGINES)}, got '{engine}'")
         self.graph, self.project, name = _resolve(model)
+        if logits_layer is not None:
+            names = [n.name for n in self.graph.get_layers()] if hasattr(self.graph, "get_layers") else []
+            if logits_layer not in names:
+                raise InputError(
+                    f"logits_layer '{logits_layer!s:.60}' is not a layer of this firmware: one of "
+                    f"{', '.join(names[-6:]) or 'its layers'}"
+                )
         self.logits_layer = logits_layer
         self.input_shapes = [tuple(int(d) for d in v.shape) for v in self.graph.get_input_variables()]
         self.input_shape = self.input_shapes[0]
@@ -117,9 +124,14 @@ class Emulator:
     ):
         """Outputs (float64, as the C simulation returns them: exact to 53 significant bits) for events ``X``; with ``return_logits`` also
         the outputs of ``logits_layer``. ``workers`` processes share the batches."""
+        from ..validate import number
+
         X = check_model_inputs(self.input_shapes, X)
         if return_logits and not self.logits_layer:
             raise InputError("return_logits needs the Emulator to be made with logits_layer=<layer name>")
+        workers = int(number(workers, "workers", low=1, integer=True, fix="processes, e.g. 2"))
+        if batch_size is not None:
+            batch_size = int(number(batch_size, "batch_size", low=1, integer=True, fix="events, e.g. 4096"))
         batch_size = batch_size or self.default_batch_size
         starts = range(0, n_events(X), batch_size)
         chunks = (

@@ -117,6 +117,11 @@ class RTLResult:
 
 def _graph_of(project) -> tuple[Any, Path]:
     """(hls4ml graph with layers, project folder) of an HLSProject or a project folder on disk."""
+    if getattr(project, "has_layer_graph", True) is False:  # a project emitted elsewhere: files only
+        raise InputError(
+            f"{project.path} has no recorded model (emitted by another tool): the RTL path needs its layers; emit it "
+            "with triggernn"
+        )
     graph = getattr(project, "hls_model", None)
     if graph is not None:
         return graph, Path(project.path)
@@ -216,7 +221,9 @@ def rtl(
                               fix=f"{MIN_CLOCK_NS:g} ns (1 GHz) is beyond any FPGA fabric; periods are in ns")  # fmt: skip
     if latency_cutoff is not None:
         latency_cutoff = number(latency_cutoff, "latency_cutoff (ns)", low=0, low_open=True, high=1000)
-    number(synth_timeout_s, "synth_timeout_s", low=0, low_open=True)
+    number(
+        synth_timeout_s, "synth_timeout_s", low=0, low_open=True, high=7 * 24 * 3600, fix="seconds, e.g. 3600"
+    )
     if synth_jobs is not None:
         synth_jobs = int(
             number(synth_jobs, "synth_jobs", low=1, integer=True, fix="the Yosys processes at once")

@@ -17,7 +17,10 @@ _LAYER_KEYS = ("exp_table_t", "inv_table_t", "inv_inp_t", "accum_t", "inp_norm_t
 
 
 def logits_layer(model) -> str | None:
-    """Name of the layer whose output enters the final softmax, or None if the model has no softmax output."""
+    """Name of the layer whose output enters the final softmax, or None if the model has no softmax output (or
+    several outputs: their values are compared side by side as they are)."""
+    if len(model.outputs) > 1:
+        return None
     last = model.layers[-1]
     if getattr(last, "activation", None) is None or last.get_config().get("activation") != "softmax":
         return None

@@ -114,6 +114,10 @@ def run_csim(hls_model, X: np.ndarray, logits_layer: str | None = None) -> CSimR
     # significant bits, where the ``_float`` entry would round a wide type (ap_fixed<35,25>, say) to float32's 24
     # and disagree with the project's own testbench, which prints every digit. The events are float32 values, so
     # the firmware sees the same inputs either way.
+    if not hasattr(hls_model, "get_input_variables"):
+        raise InputError(
+            f"run_csim needs a compiled hls4ml model (project.hls_model), got {type(hls_model).__name__}"
+        )
     X = check_model_inputs([v.shape for v in hls_model.get_input_variables()], X)
     X = [x.astype(np.float64) for x in X] if isinstance(X, list) else X.astype(np.float64)
     n = n_events(X)

@@ -32,6 +32,11 @@ class ExistingProject:
         return str(self._graph.config.get_project_name())
 
     @property
+    def hls_model(self):
+        """The compiled hls4ml graph of the project (a files-only graph where ``has_layer_graph`` is False)."""
+        return self._graph
+
+    @property
     def has_layer_graph(self) -> bool:
         """Whether the layers are known (the numpy emulator and the RTL tracer need them), not just the files."""
         return type(self._graph).__name__ != "FilesystemModelGraph"

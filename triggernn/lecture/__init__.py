@@ -78,7 +78,9 @@ def run_example(cfg, out_root: str | os.PathLike = "runs/lecture", project_root=
     from ..validate import writable_folder
 
     out = owned_folder(Path(out_root) / cfg.name, what="lecture output folder", create=False)
-    writable_folder(project_root, "the lecture projects folder (--projects)")  # its projects: checked as emitted
+    writable_folder(
+        project_root, "the lecture projects folder (--projects)"
+    )  # its projects: checked as emitted
     module = _module(cfg.example)
     owned_folder(out, what="lecture output folder")
     result = getattr(module, EXAMPLES[cfg.example][2])(cfg, out, Path(project_root))
