@@ -49,9 +49,14 @@ def user_files(tmp_path_factory):
     y = rng.integers(0, 3, 200)
     X = rng.normal(size=(200, 16)).astype(np.float32)
     labels = {"onehot": np.eye(3)[y], "strings": np.array(list("abc"))[y], "fractions": y + 0.5,
-              "short": y[:150], "minus": y - 1, "five": np.arange(200) % 5, "nan_y": y * np.nan}  # fmt: skip
+              "short": y[:150], "minus": y - 1, "five": np.arange(200) % 5, "nan_y": y * np.nan,
+              "one_class": np.zeros(200, dtype=int)}  # fmt: skip
     for name, lab in labels.items():
         np.savez(d / f"y_{name}.npz", X=X, y=lab)
+    import uproot
+
+    with uproot.recreate(d / "wrongtree.root") as f:  # a ROOT file of someone else's tree
+        f["events"] = {"x": np.arange(5.0)}
     np.save(d / "objects.npy", np.array([{"a": 1}] * 200, dtype=object), allow_pickle=True)
     np.save(d / "complex.npy", X + 1j)
     configs = {
@@ -203,6 +208,14 @@ CASES = [
     (["reference", "gan", "--out", "mydata"], "holds files triggernn did not write"),
     (["check", "unicode_name.yaml"], "letters, digits"),
     (["check", "lecture_escape.yaml"], "letters, digits"),
+    (["scan", str(ROOT / "configs" / "jet_dense.yaml")], "is a run config, not a scan config"),
+    (["verify", str(ROOT / "configs" / "gan.yaml")], "is a reference config, not a run config"),
+    (["reference", "gan", "--student-epochs", "5"], "does not apply to the gan reference"),
+    (["run", str(ROOT / "configs" / "gan.yaml"), "--max-jets", "500"], "drop the flag"),
+    (["check", "mydata"], "is a folder"),
+    (["data", "info", "wrongtree.root"], "holds events, not the 'jets' tree"),
+    (["data", "info", "notes.txt"], "cannot tell the format"),
+    ([*COMPILE[:3], "y_one_class.npz", "--no-default"], "one class only"),
 ]
 #: Flags out of range: argparse's own message on its last line, exit code 2.
 FLAGS = [

@@ -21,6 +21,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from .reference.config import load_reference_config
 
         ref = load_reference_config(args.config)
+        if args.max_jets is not None:
+            raise ConfigError(
+                f"--max-jets: {args.config} is a {ref.reference} reference config, whose data are its evaluate_on "
+                "jets: drop the flag"
+            )
         if args.epochs is not None:
             ref = ref.with_fields(epochs=args.epochs)
         return _reference_report(ref, Path(args.runs) / ref.name, args.projects, args.quiet)
@@ -57,6 +62,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from .audit import verify_saved
     from .config import load_config
 
+    _is_run_config(args.config, "verify")
     cfg = load_config(args.config)
     if args.data is not None:
         cfg = cfg.with_overrides(data={"source": str(args.data)})
@@ -226,8 +232,26 @@ def _cmd_reference(args: argparse.Namespace) -> int:
     cfg = load_reference_config(args.model)
     flags = {"retrain": args.retrain or None, "epochs": args.epochs, "save_to": args.save_to, "data": args.data,
              "evaluate_on": args.evaluate_on, "student_epochs": args.student_epochs}  # fmt: skip
-    cfg = cfg.with_fields(**{k: v for k, v in flags.items() if k in type(cfg).model_fields})
+    given = {k: v for k, v in flags.items() if v is not None}
+    unread = [k for k in given if k not in type(cfg).model_fields]
+    if unread:  # a flag the reference does not read would be ignored
+        raise ConfigError(
+            f"--{unread[0].replace('_', '-')} does not apply to the {cfg.reference} reference: drop it"
+        )
+    cfg = cfg.with_fields(**given)
     return _reference_report(cfg, args.out or Path("runs") / cfg.name, args.projects, args.quiet)
+
+
+def _is_run_config(path: Path, verb: str) -> None:
+    """Refuse a config of another verb (a scan, reference or lecture config) given to a run-config verb, naming
+    the verb it is for, instead of the schema's list of what a run config lacks."""
+    from .config import config_kind
+
+    kind = config_kind(path)
+    if kind != "run":
+        verbs = {"scan": "triggernn scan", "reference": "triggernn reference", "lecture": "triggernn lecture"}
+        raise ConfigError(f"{path} is a {kind} config, not a run config: `triggernn {verb}` takes a run config; "
+                          f"run this one with `{verbs[kind]} {path}`")  # fmt: skip
 
 
 def _reference_report(cfg, out: Path, projects, quiet: bool) -> int:

@@ -408,6 +408,11 @@ def plan_compile(
         labels = None
     if labels is not None:  # integer classes or one-hot, one per event, of the model's classes
         labels = class_labels(labels, n_events(X), n_out)
+        if len(np.unique(labels)) < 2:
+            raise DataError(
+                f"the labels hold one class only ({int(labels[0])}): accuracy and AUC need at least two; pass the "
+                "labels of every class, or none (the model's own argmax then stands in)"
+            )
 
     if task is None:  # scores of classes: labels say so, or a final softmax; else values (a regression,
         # an anomaly score, a hidden state, a feature map), compared value by value

@@ -463,10 +463,28 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def config_kind(path: str | os.PathLike) -> str:
+    """What a YAML config is for, by its top-level keys: "reference" (``reference:``), "scan" (``grid:``, ``base:``),
+    "lecture" (``example:``) or "run"."""
+    tree = read_yaml(path)
+    if isinstance(tree, dict):
+        for key, kind in (
+            ("reference", "reference"),
+            ("grid", "scan"),
+            ("base", "scan"),
+            ("example", "lecture"),
+        ):
+            if key in tree:
+                return kind
+    return "run"
+
+
 def read_yaml(path: str | os.PathLike) -> Any:
     """The YAML document in ``path``; :class:`ConfigError` for a missing, binary or malformed file, or a
     duplicated key."""
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"config file '{path}' is a folder: pass the path of a YAML file inside it")
     if not path.is_file():
         raise ConfigError(
             f"config file '{path}' does not exist: pass the path of a YAML file, e.g. configs/jet_dense.yaml"

@@ -167,17 +167,17 @@ def check_file(path: str | os.PathLike) -> str:
     A run config gets :func:`plan_run` (outputs checked as a first run would find them, ``force`` off); a scan
     config :func:`plan_scan`; a reference config its own validation; a lecture config its loader.
     """
-    from .config import read_yaml
-    from .reference.config import is_reference_config, load_reference_config
+    from .config import config_kind
+    from .reference.config import load_reference_config
 
     path = Path(path)
-    if is_reference_config(path):
+    kind = config_kind(path)
+    if kind == "reference":
         ref = load_reference_config(path)
         return f"ok ({ref.name}, {ref.reference} reference, {'retrained' if ref.retrain else 'shipped'})"
-    tree = read_yaml(path)
-    if isinstance(tree, dict) and "grid" in tree:
+    if kind == "scan":
         return f"ok (scan {plan_scan(path).summary()})"
-    if isinstance(tree, dict) and "example" in tree:
+    if kind == "lecture":
         from .lecture import load_example
 
         cfg = load_example(path)

@@ -31,12 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from triggernn.records import write_json
 
 from .cluster import local_cluster
-from .config import RunConfig, load_config
+from .config import RunConfig, check_name, load_config
 from .errors import ConfigError
 
 __all__ = ["ScanConfig", "ScanResult", "load_scan", "pareto_front", "run_scan", "scan_points"]
@@ -61,6 +61,20 @@ class ScanConfig(BaseModel):
     #: the cost on the Pareto plot's x axis, from the estimates (no synthesis)
     cost: Literal["bops", "multipliers", "bit_weighted_multipliers", "dsp", "rtl_lut"] = "bops"
     """``rtl_lut``: Yosys' LUT count, for scans whose base config enables the RTL stage (``rtl.enabled``)."""
+
+    _name = field_validator("name")(check_name)
+
+    @field_validator("grid")
+    @classmethod
+    def _distinct(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for key, values in grid.items():
+            if not values:
+                raise ValueError(f"grid '{key}' has no values: give at least one")
+            seen = [repr(v) for v in values]
+            twice = next((v for v in values if seen.count(repr(v)) > 1), None)
+            if twice is not None:
+                raise ValueError(f"grid '{key}' lists {twice!r} twice: each point once")
+        return grid
 
 
 @dataclass
@@ -117,6 +131,16 @@ def load_scan(path: str | os.PathLike) -> tuple[ScanConfig, RunConfig]:
     from .config import _format_error, read_yaml
 
     tree = read_yaml(path)  # the one YAML loader: duplicate keys refused
+    if isinstance(tree, dict) and not {"grid", "base"} & set(tree):
+        from .config import config_kind
+
+        kind = config_kind(path)
+        hint = {"run": "triggernn run", "reference": "triggernn reference", "lecture": "triggernn lecture"}[
+            kind
+        ]
+        raise ConfigError(
+            f"{path} is a {kind} config, not a scan config (name, base, grid): run it with `{hint} {path}`"
+        )
     if not isinstance(tree, dict):
         raise ConfigError(f"{path}: a scan config is a mapping (name, base, grid), got {type(tree).__name__}")
     try:

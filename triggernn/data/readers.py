@@ -56,9 +56,21 @@ def _read_root(path: pathlib.Path, need_constituents: bool) -> Raw:
     try:
         f = uproot.open(path)
         end = int(getattr(f.file, "fEND", 0) or 0)
+    except Exception as exc:  # uproot raises many types for truncated/corrupt files
+        raise DataError(
+            f"{path} is not a readable ROOT file ({type(exc).__name__}: {str(exc).splitlines()[0][:100]}); it may be "
+            "truncated or corrupt: regenerate it with `triggernn data generate`"
+        ) from exc
+    if "jets" not in {k.split(";")[0] for k in f.keys(recursive=False)}:
+        trees = ", ".join(sorted({k.split(";")[0] for k in f.keys(recursive=False)})) or "nothing"
+        raise DataError(
+            f"{path} holds {trees}, not the 'jets' tree triggernn reads: pass a jet file written by `triggernn data "
+            "generate` (or the official hls4ml jet files, .h5)"
+        )
+    try:
         tree = f["jets"]
         names = set(tree.keys())
-    except Exception as exc:  # uproot raises many types for truncated/corrupt files
+    except Exception as exc:
         raise DataError(
             f"{path} is not a readable ROOT file with a 'jets' tree ({type(exc).__name__}: {exc}); "
             "it may be truncated or corrupt: regenerate it with `triggernn data generate`"
@@ -227,7 +239,10 @@ def detect_format(path: pathlib.Path) -> str:
         return "zenodo_h5"
     if b"@relation" in head.lower() or b"class" in head:
         return "openml"
-    raise DataError(f"cannot tell the format of {path}; pass fmt= one of {FORMATS}")
+    raise DataError(
+        f"cannot tell the format of {path}: jet data are a .root file of `triggernn data generate`, the hls4ml jet "
+        "files (.h5, or a folder of them), a folder of shards, or OpenML's .arff"
+    )
 
 
 def _concat(parts: list[Raw]) -> Raw:
