@@ -58,6 +58,27 @@ def test_untrained_dense_is_bit_exact(small_cfg, tmp_path, io_type):
     np.testing.assert_array_equal(emulate(project, X[:50]), project.csim.outputs[:50])
 
 
+@pytest.mark.parametrize("form", ["input_shape", "Input"])
+def test_sequential_model_is_typed_from_its_input(form, tmp_path):
+    """A Sequential QKeras model, as users build it (``input_shape=`` on the first layer, or an ``Input``): the
+    configured input type goes to hls4ml's input node ('<first layer>_input'), not to the first layer, whose
+    result keeps the exact type of its quantizers (it was given the input's type: 0% bit-exact)."""
+    from qkeras import QDense, quantized_bits
+
+    from triggernn import load_config, parse_fixed, to_fixed_grid
+
+    q = quantized_bits(6, 0, alpha=1)
+    first = {"input_shape": (8,)} if form == "input_shape" else {}
+    layers = [] if form == "input_shape" else [tf.keras.Input((8,))]
+    model = tf.keras.Sequential([*layers, QDense(4, kernel_quantizer=q, bias_quantizer=q, name="d", **first)])
+    cfg = load_config({"name": "seq", "quantization": {"input": "ap_fixed<12,4>"}})
+    X = to_fixed_grid(np.random.default_rng(0).normal(size=(200, 8)), parse_fixed("ap_fixed<12,4>"))
+    project = emit(model, cfg, tmp_path / "prj", csim_inputs=X)
+    inputs = [t for name, t in project.layer_types.items() if name != "d"]
+    assert [t["input_t"] for t in inputs] == ["fixed<12,4,TRN,WRAP,0>"]
+    np.testing.assert_array_equal(project.csim.outputs, model.predict(X, verbose=0))
+
+
 def test_emit_twice_gives_identical_project(small_cfg, tmp_path):
     model = make_qkeras_dense(small_cfg)
     X = grid_inputs(20)

@@ -102,9 +102,9 @@ def make_hls_config(model, cfg, *, softmax_spread: float | None = None) -> dict[
     hc["Model"]["Strategy"] = hls.strategy
     hc["Model"]["ReuseFactor"] = hls.reuse_factor
     layers: dict[str, dict[str, Any]] = hc["LayerName"]
-    # every input layer (a Sequential model's first layer stands for its input in hls4ml's naming)
-    input_names = list(model.input_names) if len(model.inputs) > 1 else [model.layers[0].name]
-    for input_name in input_names:
+    # every input layer, as hls4ml names it (a Sequential model's input is '<first layer>_input', not the first
+    # layer: typing that would give the first layer's result the input type)
+    for input_name in model.input_names:
         layers.setdefault(input_name, {}).setdefault("Precision", {})["result"] = (
             cfg.quantization.input_type.hls()
         )

@@ -126,6 +126,20 @@ def check_supported(model) -> None:
     check_recurrent(model)
 
 
+def _described(err: BaseException) -> str:
+    """An hls4ml failure in words: its message, or for a bare assertion the hls4ml function and line that
+    failed (``AssertionError in _infer_dot_precision, infer_precision.py:514``)."""
+    import traceback
+
+    if str(err):
+        return str(err)
+    frames = [
+        f for f in traceback.extract_tb(err.__traceback__) if "hls4ml" in f.filename
+    ] or traceback.extract_tb(err.__traceback__)
+    where = f" in {frames[-1].name}, {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return f"{type(err).__name__}{where} (hls4ml gives no message: a layer or setting it does not support)"
+
+
 def _layer_types(hls_model) -> dict[str, dict[str, str]]:
     out = {}
     for layer in hls_model.get_layers():
@@ -265,7 +279,7 @@ def emit(
                 compile_cached(hls_model)
             except Exception as err:  # hls4ml raises bare Exceptions for conversion and g++ failures
                 raise HLSError(
-                    f"hls4ml could not convert or compile '{cfg.name}': {err}. The converter said:\n"
+                    f"hls4ml could not convert or compile '{cfg.name}': {_described(err)}. The converter said:\n"
                     + captured.getvalue()[-3000:]
                 ) from err
         log.debug("hls4ml: %s", captured.getvalue())
