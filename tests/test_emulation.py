@@ -92,6 +92,7 @@ def _float_tables_model():
     return model
 
 
+@pytest.mark.slow  # minutes on 2 cores: the default run stays near 25 min (make test PYTEST_ARGS="-m ''")
 def test_float_model_with_tables_and_truncated_products(tmp_path):
     model = _float_tables_model()
     cfg = load_config({"name": "tables", "hls": {"io_type": "io_parallel"}})
@@ -113,6 +114,7 @@ def test_fused_softmax_is_refused_with_the_fix(tmp_path):
     assert not (tmp_path / "prj").exists()
 
 
+@pytest.mark.slow  # minutes on 2 cores: the default run stays near 25 min (make test PYTEST_ARGS="-m ''")
 def test_workers_and_engines_agree(small_cfg, tmp_path):
     model = make_qkeras_dense(small_cfg)
     X = grid_inputs(4000)

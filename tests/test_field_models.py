@@ -34,6 +34,9 @@ EXPECTED = {
 }
 #: Over 10 s each here (large images): in the slow run only.
 SLOW = {"qseparableconv2d", "binary_cnn", "cnn_mnist_qkeras", "qdepthwiseconv2d"}
+#: ... and, to keep the default run near 25 minutes on 2 cores, the binary/ternary nets beyond the first of each
+#: kind and the serialization test's model (the same layers as others here)
+SLOW |= {"btnn_2", "btnn_3", "btnn_4", "btnn_6", "btnn_7", "serialization_qkeras"}
 N_EVENTS = 400
 
 

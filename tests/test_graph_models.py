@@ -164,7 +164,7 @@ def test_graph_model_compiles(name, tmp_path):
     np.testing.assert_array_equal(em.predict(Xg), r.project.predict(Xg).outputs)
 
 
-@pytest.mark.parametrize("name", ["residual_concat", "deep_sets_avg"])
+@pytest.mark.parametrize("name", ["residual_concat", pytest.param("deep_sets_avg", marks=pytest.mark.slow)])
 def test_graph_model_rtl_equals_csim(name, tmp_path):
     """``tn.rtl`` walks the same graph: Verilator equal to the C simulation on every event (no synthesis)."""
     pytest.importorskip("alkaid")

@@ -30,6 +30,7 @@ def lecture_run(tmp_path_factory):
     return get
 
 
+@pytest.mark.slow  # minutes on 2 cores: the default run stays near 25 min (make test PYTEST_ARGS="-m ''")
 def test_gates_truth_tables_in_c_simulation(lecture_run):
     from triggernn.lecture.gates import TRUTH_TABLES
 
@@ -83,6 +84,7 @@ def test_sigmoid_gradients_vanish(lecture_run):
     assert r.val_accuracy["relu"][-1] > r.val_accuracy["sigmoid"][-1] + 0.05
 
 
+@pytest.mark.slow  # minutes on 2 cores: the default run stays near 25 min (make test PYTEST_ARGS="-m ''")
 def test_universal_approximation_error_falls_with_width(lecture_run):
     r, _ = lecture_run("approximation")
     rms = r.rms_by_width
@@ -95,6 +97,7 @@ def test_universal_approximation_error_falls_with_width(lecture_run):
     assert r.firmware_rms < 2 * r.keras_rms + 0.01
 
 
+@pytest.mark.slow  # minutes on 2 cores: the default run stays near 25 min (make test PYTEST_ARGS="-m ''")
 def test_rnns_predict_the_next_number_and_compile(lecture_run):
     r, lines = lecture_run("rnn")
     assert set(r.cells) == {"simple_rnn", "gru"}

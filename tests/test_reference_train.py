@@ -28,6 +28,7 @@ def test_the_trainer_needs_no_tensorflow_pydantic_or_uproot():
     assert out.strip() == "[]"
 
 
+@pytest.mark.slow  # minutes on 2 cores: the default run stays near 25 min (make test PYTEST_ARGS="-m ''")
 def test_export_fit_and_load_like_the_shipped_references(tmp_path):
     from triggernn.data import load_jets
 

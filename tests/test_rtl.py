@@ -177,6 +177,7 @@ def test_cli_on_a_project_folder_writes_checks_and_synthesizes(tmp_path, capsys)
 
 
 @needs_yosys
+@pytest.mark.slow  # minutes on 2 cores: the default run stays near 25 min (make test PYTEST_ARGS="-m ''")
 def test_synthesis_stage_by_stage_counts_what_one_flat_run_counts(tmp_path, monkeypatch):
     """Each pipeline stage with its register bank in its own Yosys run (in parallel, cached one by one): the
     sums agree with one flattened run of the whole design, and a rerun after one stage's cache entry is lost
@@ -219,7 +220,11 @@ def test_synthesis_stage_by_stage_counts_what_one_flat_run_counts(tmp_path, monk
 @needs_verilator
 @needs_yosys
 @pytest.mark.parametrize(
-    ("act", "impl"), [("sigmoid", "stable"), pytest.param("tanh", "latency", marks=pytest.mark.slow)]
+    ("act", "impl"),
+    [
+        pytest.param("sigmoid", "stable", marks=pytest.mark.slow),
+        pytest.param("tanh", "latency", marks=pytest.mark.slow),
+    ],
 )
 def test_lookup_tables_and_the_softmax_in_the_rtl(act, impl, tmp_path):
     """hls4ml's sigmoid/tanh tables inside the model and the final softmax (its exp and inverse tables, the
