@@ -61,8 +61,14 @@ def _read_root(path: pathlib.Path, need_constituents: bool) -> Raw:
             f"{path} is not a readable ROOT file ({type(exc).__name__}: {str(exc).splitlines()[0][:100]}); it may be "
             "truncated or corrupt: regenerate it with `triggernn data generate`"
         ) from exc
-    if "jets" not in {k.split(";")[0] for k in f.keys(recursive=False)}:
-        trees = ", ".join(sorted({k.split(";")[0] for k in f.keys(recursive=False)})) or "nothing"
+    keys = {k.split(";")[0] for k in f.keys(recursive=False)}
+    if not keys:
+        raise DataError(
+            f"{path} holds no objects at all: it may be truncated or corrupt; regenerate it with `triggernn data "
+            "generate`"
+        )
+    if "jets" not in keys:
+        trees = ", ".join(sorted(keys))
         raise DataError(
             f"{path} holds {trees}, not the 'jets' tree triggernn reads: pass a jet file written by `triggernn data "
             "generate` (or the official hls4ml jet files, .h5)"
