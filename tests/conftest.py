@@ -96,3 +96,12 @@ def snapshot(folder: Path) -> dict[str, str]:
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "<dir>"
         for p in sorted(folder.rglob("*"))
     }
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`make test` runs two workers, `--dist loadgroup`): the tests of one file share a worker
+    (their module fixtures are built once), and every test of a session fixture that trains (``config_run``,
+    ``lecture_run``) shares one worker, so no config is trained twice. Without xdist the marks do nothing."""
+    for item in items:
+        shared = [f for f in ("config_run", "lecture_run") if f in getattr(item, "fixturenames", ())]
+        item.add_marker(pytest.mark.xdist_group(shared[0] if shared else item.nodeid.split("::")[0]))

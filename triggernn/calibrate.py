@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .compat import probe_model
 from .errors import ConfigError
 from .inputs import as_list, each, n_events, take
 from .quantize import FixedSpec, parse_fixed
@@ -82,10 +83,9 @@ def fixed_for_range(
 
 def observed_ranges(model, X, batch_size: int = 2048) -> dict[str, tuple[float, float]]:
     """Min and max of every layer's output of ``model`` over ``X``, streamed in batches."""
-    import tensorflow as tf
 
     layers = [layer for layer in model.layers if layer.__class__.__name__ != "InputLayer"]
-    probe = tf.keras.Model(model.inputs, [layer.output for layer in layers])
+    probe = probe_model(model, [layer.output for layer in layers])
     lo = {layer.name: np.inf for layer in layers}
     hi = {layer.name: -np.inf for layer in layers}
     for start in range(0, n_events(X), batch_size):

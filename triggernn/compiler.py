@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import compat
 from .calibrate import Calibration, PrecisionError, calibrate
 from .config import check_name, load_config
 from .data.errors import DataError
@@ -184,8 +185,9 @@ def hls_config(hls: HLSConfig | dict | None = None, **fields) -> HLSConfig:
 
 def _hls4ml_default(model, X: Events, out_dir: Path, io_type: str, backend: str):
     """hls4ml's own configuration (``config_from_keras_model(granularity='name')``), untouched: outputs and graph."""
-    import hls4ml
+    from .hls.adapter import load_hls4ml
 
+    hls4ml = load_hls4ml()
     hc = hls4ml.utils.config_from_keras_model(model, granularity="name", backend=backend)
     with contextlib.redirect_stdout(io.StringIO()):
         hm = hls4ml.converters.convert_from_keras_model(
@@ -381,7 +383,7 @@ def plan_compile(
         user_precision[layer] = {**user_precision.get(layer, {}), **entries}
     check_precision(user_precision, hls_layers)
     shapes = shapes_of(kmodel)
-    input_names = [x.name.split(":")[0] for x in kmodel.inputs] if len(shapes) > 1 else []
+    input_names = compat.input_names(kmodel) if len(shapes) > 1 else []
 
     if isinstance(data, str | os.PathLike):
         data, file_labels = load_calibration_data(data, input_names)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .compat import probe_model
 from .config import RunConfig
 from .hls import HLSProject, emit, run_testbench
 from .hls.config import logits_layer
@@ -114,14 +115,13 @@ def prepare_data(cfg: RunConfig):
 
 def _logits_and_outputs(model):
     """``(name of the logits layer or None, a model giving [logits, outputs] in one pass)``."""
-    import tensorflow as tf
 
     name = logits_layer(model)
     if len(model.outputs) > 1:  # several heads: their outputs side by side (inputs.side_by_side)
         return None, _SideBySide(model)
     if name is None:
-        return None, tf.keras.Model(model.inputs, [model.output, model.output])
-    return name, tf.keras.Model(model.inputs, [model.get_layer(name).output, model.output])
+        return None, probe_model(model, [model.output, model.output])
+    return name, probe_model(model, [model.get_layer(name).output, model.output])
 
 
 class _SideBySide:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .compat import probe_model
 from .inputs import Events
 from .quantize import FixedSpec
 
@@ -47,7 +48,6 @@ def layer_ranges(model, project, X: Events) -> list[LayerRange]:
     A layer whose values leave its type's range would wrap or saturate in the firmware: it is flagged,
     logged as a warning naming the layer, and given a type that would fit.
     """
-    import tensorflow as tf
 
     graph = project.hls_model.graph
     # a softmax's output type saturates by design ([0, 1] in ufixed<16,0,RND,SAT>: 1.0 is its largest value)
@@ -58,7 +58,7 @@ def layer_ranges(model, project, X: Events) -> list[LayerRange]:
     ]
     if not names:  # every layer merged into nodes of other names (a folded batch norm, ...)
         return []
-    probe = tf.keras.Model(model.inputs, [model.get_layer(n).output for n in names])
+    probe = probe_model(model, [model.get_layer(n).output for n in names])
     outputs = probe.predict(X, batch_size=4096, verbose=0)
     outputs = outputs if isinstance(outputs, list) else [outputs]
     out = []

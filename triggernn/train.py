@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .compat import keras3, magnitude_pruning
+
 __all__ = ["TrainResult", "seed_everything", "train_model"]
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,8 @@ def train_model(
             factor=0.5, patience=max(1, train_cfg.patience // 2), min_lr=1e-5
         ),
     ]
+    if sparsity > 0 and keras3():
+        callbacks.append(magnitude_pruning(model, sparsity, _prunable))
     if progress:
         from tqdm.keras import TqdmCallback
 
@@ -98,7 +102,10 @@ def _prunable(layer) -> bool:
 
 def _with_pruning(model, sparsity: float):
     """``model`` with its Dense/Conv layers (QKeras ones included) wrapped for magnitude pruning; the wrapped
-    layers are ``model``'s own, so training the result trains ``model``."""
+    layers are ``model``'s own, so training the result trains ``model``. On the Keras 3 stack ``model`` itself,
+    pruned by a callback (:func:`triggernn.compat.magnitude_pruning`)."""
+    if keras3():
+        return model
     import tensorflow as tf
     import tensorflow_model_optimization as tfmot
 
@@ -115,7 +122,7 @@ def _with_pruning(model, sparsity: float):
 
 
 def _pruning_callbacks(sparsity: float) -> list:
-    if sparsity <= 0:
+    if sparsity <= 0 or keras3():  # Keras 3: magnitude_pruning, after EarlyStopping
         return []
     import tensorflow_model_optimization as tfmot
 
@@ -124,6 +131,8 @@ def _pruning_callbacks(sparsity: float) -> list:
 
 def _strip_pruning(pruned, model) -> None:
     """Apply the final masks to ``model``'s kernels (the wrapped layers are ``model``'s own)."""
+    if pruned is model:  # Keras 3: the callback applied the final masks
+        return
     for wrapper in pruned.layers:
         mask = getattr(wrapper, "pruning_vars", None)
         if not mask:

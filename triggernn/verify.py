@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .compat import probe_model, quantized_display_name
 from .errors import InputError
 from .inputs import Events
 
@@ -130,7 +131,7 @@ class VerificationResult:
 
     def summary(self) -> list[str]:
         """The verdict's lines, as the CLI prints them."""
-        ref = "QKeras" if self.reference == "qkeras" else "Keras"
+        ref = quantized_display_name() if self.reference == "qkeras" else "Keras"
         lines = [
             f"bit-exact      {self.bit_exact_fraction:.4%} of {self.n_events} test events on "
             f"'{self.compared_layer}' (largest error {self.max_abs_error:.3g} = {self.max_lsb_error:g} LSB of "
@@ -323,7 +324,7 @@ def float32_rounded_layers(model, X: Events, input_type) -> list[str]:
     layers = [layer for layer in model.layers if layer.name in flagged]
     if not layers:
         return []
-    probe = tf.keras.Model(model.inputs, [layer.input for layer in layers])
+    probe = probe_model(model, [layer.input for layer in layers])
     ins = probe.predict(X, batch_size=2048, verbose=0)
     ins = ins if isinstance(ins, list) else [ins]
     found = []

@@ -69,8 +69,9 @@ def firmware_key(project: Path, name: str) -> str:
         if "ap_types" in p.parts:  # hls4ml's own headers: covered by its version
             continue
         h.update(str(p.relative_to(project)).encode() + b"\0" + p.read_bytes())
-    import hls4ml
+    from .adapter import load_hls4ml
 
+    hls4ml = load_hls4ml()
     h.update(hls4ml.__version__.encode())
     return h.hexdigest()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..compat import inbound_layers, input_names
 from ..errors import ConfigError
 from ..quantize import FixedSpec, parse_fixed
 from .exact_types import exact_precisions, keep_quantizer_modes, set_types
@@ -24,8 +25,7 @@ def logits_layer(model) -> str | None:
     last = model.layers[-1]
     if getattr(last, "activation", None) is None or last.get_config().get("activation") != "softmax":
         return None
-    inbound = last._inbound_nodes[0].inbound_layers
-    return inbound.name if not isinstance(inbound, list) else inbound[0].name
+    return inbound_layers(last)[0].name
 
 
 def softmax_precisions(n_classes: int, max_spread: float, table_size: int) -> dict[str, str]:
@@ -74,8 +74,9 @@ def precision_layers(model, backend: str) -> dict[str, dict[str, Any]]:
     import contextlib
     import io
 
-    import hls4ml
+    from .adapter import load_hls4ml
 
+    hls4ml = load_hls4ml()
     with contextlib.redirect_stdout(io.StringIO()):
         return hls4ml.utils.config_from_keras_model(model, granularity="name", backend=backend)["LayerName"]
 
@@ -93,8 +94,9 @@ def make_hls_config(model, cfg, *, softmax_spread: float | None = None) -> dict[
     - last, exact types for the nodes hls4ml would leave at its default (po2 sums, split activations:
       :mod:`.exact_types`), where the user set none.
     """
-    import hls4ml
+    from .adapter import load_hls4ml
 
+    hls4ml = load_hls4ml()
     hls = cfg.hls
     hc = hls4ml.utils.config_from_keras_model(
         model, granularity="name", backend=hls.backend, default_reuse_factor=hls.reuse_factor
@@ -104,7 +106,7 @@ def make_hls_config(model, cfg, *, softmax_spread: float | None = None) -> dict[
     layers: dict[str, dict[str, Any]] = hc["LayerName"]
     # every input layer, as hls4ml names it (a Sequential model's input is '<first layer>_input', not the first
     # layer: typing that would give the first layer's result the input type)
-    for input_name in model.input_names:
+    for input_name in input_names(model):
         layers.setdefault(input_name, {}).setdefault("Precision", {})["result"] = (
             cfg.quantization.input_type.hls()
         )

@@ -104,12 +104,12 @@ SKIPPED_LAYERS = ("Dropout",)
 
 def check_supported(model) -> None:
     """Refuse, before hls4ml is called, a Keras model with a layer hls4ml 1.3.0 cannot convert."""
-    from hls4ml.converters import get_supported_keras_layers
+    from .adapter import supported_layers
 
-    supported = set(get_supported_keras_layers()) | set(SKIPPED_LAYERS)
+    supported = supported_layers() | set(SKIPPED_LAYERS)
     for layer in model.layers:
         kind = layer.__class__.__name__
-        if kind not in supported:
+        if kind not in supported and f"{layer.__module__}.{kind}" not in supported:
             raise HLSError(
                 f"layer '{layer.name}' of type {kind} cannot be converted by hls4ml 1.3.0: replace it with a "
                 f"supported layer (e.g. {', '.join(sorted(k for k in supported if k.startswith('Q'))[:8])}, "
@@ -221,12 +221,13 @@ def emit(
     :mod:`triggernn.outputs`). With ``defer`` (a list), the staged project is appended to it instead of being
     moved into place: the caller commits it together with the rest of its outputs.
     """
-    import hls4ml
-
     from ..config import RunConfig
     from ..errors import ConfigError
     from ..validate import a_path, keras_model
+    from .adapter import load_hls4ml
     from .adapter.simple_rnn import register as register_simple_rnn
+
+    hls4ml = load_hls4ml()
 
     keras_model(model)
     if not isinstance(cfg, RunConfig):

@@ -30,6 +30,7 @@ import logging
 import tempfile
 from typing import Any
 
+from ..compat import inbound_layers
 from ..layers.exact import is_auto
 
 __all__ = ["default_typed_nodes", "exact_precisions", "keep_quantizer_modes", "set_types"]
@@ -52,9 +53,9 @@ def _proposals(hls_model, layer_configs: dict[str, dict[str, Any]]) -> dict[str,
 
 
 def _convert(model, hc: dict[str, Any], backend: str, io_type: str):
-    import hls4ml
+    from .adapter import fixes_applied, load_hls4ml
 
-    from .adapter import fixes_applied
+    hls4ml = load_hls4ml()
 
     with (
         tempfile.TemporaryDirectory(prefix="triggernn-types-") as tmp,
@@ -98,8 +99,7 @@ def keep_quantizer_modes(model, layer_configs: dict[str, dict[str, Any]]) -> dic
             # hls4ml makes this quantizer a 'linear' activation and merges it into a parent whose type it
             # infers, without the quantizer (MergeLinearActivation keeps only a node's 'quantizer' attribute):
             # the rounding and clipping vanish. Typed explicitly, the parent computes the quantizer's cast.
-            inbound = layer._inbound_nodes[0].inbound_layers if standalone else layer
-            parent = inbound if not isinstance(inbound, list) else inbound[0]
+            parent = inbound_layers(layer)[0] if standalone else layer
             if is_auto(layer_configs.get(parent.name, {}), "result") and parent.name in layer_configs:
                 found[parent.name] = {"result": result}
     return found

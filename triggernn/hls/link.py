@@ -127,12 +127,12 @@ def read_graph(path: str | os.PathLike):
     import shutil
     import tempfile
 
-    import hls4ml
-
     from ..models.io import load_model
-    from .adapter import fixes_applied, patch_firmware
+    from .adapter import fixes_applied, load_hls4ml, patch_firmware
     from .adapter.simple_rnn import register as register_simple_rnn
     from .emit import GRAPH_MODEL
+
+    hls4ml = load_hls4ml()
 
     path = Path(path).absolute()
     cfg_file, keras_file = path / "hls4ml_config.yml", path / GRAPH_MODEL

@@ -5,7 +5,7 @@ The emulator (:mod:`triggernn.emulation.graph`), the tracer (:mod:`triggernn.hdl
 estimates, exact types and calibration read this registry; none of them lists layer classes of its own.
 """
 
-from . import activation, batchnorm, conv, dense, merge, pooling, recurrent, reshape  # noqa: F401 (registers)
+from . import activation, batchnorm, conv, dense, merge, pooling, quantizer, recurrent, reshape  # noqa: F401 (registers)
 from .base import KINDS, LayerKind, Node, calibration_role, inexact_default, kind_of, register
 
 __all__ = ["KINDS", "LayerKind", "Node", "calibration_role", "inexact_default", "kind_of", "register"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..compat import qkeras_custom_objects
+from ..compat import graph_of, layer_output_shape, qkeras_custom_objects
 from ..errors import ModelError
 from .io import load_model
 
@@ -88,22 +88,6 @@ def load_any(path: str | os.PathLike, weights: str | os.PathLike | None = None):
     return model
 
 
-def _graph(model) -> tuple[list[str], dict[str, list[tuple[str, int]]], list[tuple[str, int]]]:
-    """A functional model's graph from its config: input layer names, each layer's inputs as (layer, tensor
-    index), and the outputs. A layer called on several inputs sets (a shared layer) is refused."""
-    cfg = model.get_config()
-    inbound: dict[str, list[tuple[str, int]]] = {}
-    for layer in cfg["layers"]:
-        nodes = layer.get("inbound_nodes") or []
-        if len(nodes) > 1:
-            raise ModelError(
-                f"layer '{layer['name']}' is applied {len(nodes)} times (a shared layer): hls4ml converts each call "
-                "as its own layer; give each call its own layer"
-            )
-        inbound[layer["name"]] = [(n[0], int(n[2])) for n in (nodes[0] if nodes else [])]
-    return [n[0] for n in cfg["input_layers"]], inbound, [(n[0], int(n[2])) for n in cfg["output_layers"]]
-
-
 def prepare_for_hls(model, source: str = "") -> PreparedModel:
     """A copy of ``model`` with no-op layers removed and fused activations split (see the module docstring).
 
@@ -127,10 +111,9 @@ def prepare_for_hls(model, source: str = "") -> PreparedModel:
         outputs = [(prev, 0)]
         shapes = {in_name: model.input_shape[1:]}
     else:
-        inputs, inbound, outputs = _graph(model)
+        inputs, inbound, outputs = graph_of(model)
         order = [layer for layer in model.layers if layer.name not in inputs]
-        shapes = {layer.name: tuple(layer.output_shape[0][1:] if isinstance(layer.output_shape, list)
-                                    else layer.output_shape[1:]) for layer in model.layers if layer.name in inputs}  # fmt: skip
+        shapes = {layer.name: layer_output_shape(layer) for layer in model.layers if layer.name in inputs}
     new_inputs = []
     for name in inputs:
         inp = tf.keras.Input(shapes[name], name="features" if name == "input" else name)

@@ -49,7 +49,14 @@ import numpy as np
 
 from ...errors import HLSError
 
-__all__ = ["HLS4ML_VERSION", "check_version", "fixes_applied", "link_library", "patch_firmware"]
+__all__ = [
+    "HLS4ML_VERSION",
+    "check_version",
+    "fixes_applied",
+    "link_library",
+    "load_hls4ml",
+    "patch_firmware",
+]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +73,39 @@ def check_version() -> None:
             f"hls4ml {hls4ml.__version__} is installed, triggernn is built and verified against {HLS4ML_VERSION}: "
             f'pip install "hls4ml[qkeras]=={HLS4ML_VERSION}"'
         )
+
+
+def load_hls4ml():
+    """``import hls4ml``, checked against :data:`HLS4ML_VERSION`, with the handlers triggernn adds through
+    hls4ml's extension points registered (QKeras-v3's on the Keras 3 stack: ``qkeras_v3.py``). Every use of
+    hls4ml outside this package starts here."""
+    import hls4ml as module
+
+    check_version()
+    from ...compat import keras3, quantized_library
+
+    if keras3() and quantized_library() == "qkeras-v3":
+        from .qkeras_v3 import register
+
+        register()
+    return module
+
+
+def supported_layers() -> set[str]:
+    """The Keras layer classes hls4ml 1.3.0 converts on this stack, by class name (Keras 2's converter), or by
+    class name and ``module.Class`` (Keras 3's handlers, QKeras-v3's registered by triggernn, and Keras 2's
+    handlers, which its parser falls back to)."""
+    from hls4ml.converters import get_supported_keras_layers
+
+    from ...compat import keras3
+
+    names = set(get_supported_keras_layers())
+    if keras3():
+        load_hls4ml()  # triggernn's handlers registered
+        from hls4ml.converters.keras_v3._base import registry
+
+        names |= set(registry) | {key.rsplit(".", 1)[-1] for key in registry}
+    return names
 
 
 def link_library(hls_model, library: str) -> None:
