@@ -82,6 +82,7 @@ def user_files(tmp_path_factory):
         "hls_run.yaml": "name: x\nhls:\n  reuse_factor: 0\n",
         "hls_list.yaml": "- io_parallel\n",
         "images_dense.yaml": "name: x\ndata:\n  representation: images\n",
+        "recurrent_dense.yaml": 'name: x\nhls:\n  recurrent: {state: "ap_fixed<18,8>"}\n',
         "rtl_clock.yaml": "name: x\nhls:\n  clock_period: 2\nrtl:\n  enabled: true\n  latency_cutoff: 50\n",
         "fast_clock.yaml": "name: x\nhls:\n  clock_period: 0.01\n",
         "bad_mode.yaml": "name: x\nhls:\n  precision:\n    fc1: {accum: 'ap_fixed<24,12,RND_UP,SAT>'}\n",
@@ -180,6 +181,10 @@ CASES = [
     (["run", "bad_mode.yaml"], "unknown rounding mode 'RND_UP'"),
     (["run", "images_dense.yaml"], "family 'jet_dense' reads data.representation 'features'"),
     (["check", "images_dense.yaml"], "family 'jet_dense' reads data.representation 'features'"),
+    (
+        ["check", "recurrent_dense.yaml"],
+        r"family 'jet_dense' has none \(recurrent: jet_gru\): remove hls.recurrent",
+    ),
     (["compile", "model.h5", "--data", "y_strings.npz"], "labels must be integer classes"),
     (["compile", "model.h5", "--data", "y_fractions.npz"], "fractions"),
     (["compile", "model.h5", "--data", "y_short.npz"], "150 labels for 200 events"),
@@ -287,6 +292,8 @@ def test_api_refuses_bad_arguments_as_triggernn_errors(tmp_path):
         (lambda: tn.compile(model, X, precision=[1], out=tmp_path / "c"), "precision must be"),
         (lambda: tn.compile(model, None, input_range=(0,), out=tmp_path / "c"), "two numbers"),
         (lambda: tn.rtl(project, simulate=False, synth_timeout_s=1e300), "at most"),
+        (lambda: tn.project_digest(tmp_path / "nothing"), "is not an hls4ml project folder"),
+        (lambda: tn.project_digest(tmp_path), "is not an hls4ml project folder"),
     ]
     for call, fragment in cases:
         with pytest.raises(tn.TriggerNNError, match=fragment):
@@ -395,3 +402,18 @@ def test_os_error_during_work_is_one_line(errno_, reason, workdir, capsys, monke
     assert reason in err[0]
     assert "w2.txt" in err[0]
     assert _snapshot(workdir) == before
+
+
+def test_an_output_folder_behind_a_link_is_written_there_and_the_link_kept(tmp_path):
+    from triggernn.outputs import staged_dir
+
+    target = tmp_path / "disk" / "projects"
+    for content in ("first", "second"):  # the second run replaces what the first wrote, through the link
+        if content == "second":
+            (tmp_path / "link").symlink_to(target, target_is_directory=True)
+        with staged_dir(tmp_path / "link" if content == "second" else target) as stage:
+            (stage.path / "result.txt").write_text(content)
+    assert (tmp_path / "link").is_symlink()
+    assert (tmp_path / "link" / "result.txt").read_text() == "second"
+    leftovers = [p.name for p in [*tmp_path.iterdir(), *target.parent.iterdir()] if p.name.startswith(".")]
+    assert leftovers == []

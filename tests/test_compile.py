@@ -258,3 +258,20 @@ def test_calibration_data_files(tmp_path):
     (tmp_path / "data.txt").write_text("1 2 3")
     with pytest.raises(DataError, match="must be"):
         load_calibration_data(tmp_path / "data.txt")
+
+
+def test_constant_calibration_data_are_named(tmp_path, caplog):
+    """Calibration data of one value (zeros, a default filled in) give types that fit that value only: said."""
+    from conftest import save_tiny_classifier
+
+    from triggernn.compiler import plan_compile
+
+    path = save_tiny_classifier(tmp_path / "m.h5", n_in=6, hidden=4)
+    with caplog.at_level("WARNING"):
+        plan_compile(path, np.zeros((600, 6), np.float32), out=tmp_path / "p", run_root=tmp_path / "r")
+    assert "every value of the calibration data is 0" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        plan_compile(path, np.random.default_rng(0).normal(size=(600, 6)).astype(np.float32),
+                     out=tmp_path / "p", run_root=tmp_path / "r")  # fmt: skip
+    assert "every value" not in caplog.text

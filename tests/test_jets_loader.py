@@ -87,6 +87,15 @@ def test_balanced_subsample(root_file: pathlib.Path) -> None:
     np.testing.assert_array_equal(ds.X_train, again.X_train)
 
 
+def test_more_jets_asked_than_the_file_holds_says_so(root_file: pathlib.Path, caplog) -> None:
+    whole = load_jets(root_file, fractions=(1.0, 0.0, 0.0), seed=5)
+    n = len(whole.y_train)
+    with caplog.at_level("WARNING"):
+        ds = load_jets(root_file, max_jets=n + 1000, fractions=(1.0, 0.0, 0.0), seed=5)
+    assert len(ds.y_train) == n
+    assert f"max_jets {n + 1000} is more than the {n} jets" in caplog.text
+
+
 def test_images_and_sequences(root_file: pathlib.Path) -> None:
     img = load_jets(root_file, "images", image_size=8)
     assert img.X_train.shape[1:] == (8, 8, 1)

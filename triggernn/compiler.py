@@ -28,7 +28,7 @@ from .errors import ConfigError, HLSError, ModelError
 from .hls.config import check_precision
 from .hls.cost import multiplier_cost
 from .hls.emit import check_supported
-from .inputs import Events, each, n_events, shapes_of, side_by_side, take
+from .inputs import Events, as_list, each, n_events, shapes_of, side_by_side, take
 from .models.prepare import PreparedModel, load_any, prepare_for_hls
 from .outputs import check_output_dir, separate_folders, staged_dir
 from .quantize import to_fixed_grid
@@ -399,6 +399,13 @@ def plan_compile(
     from .validate import class_labels, model_events
 
     X = model_events(data, "the calibration data", shapes, input_names)
+    for i, x in enumerate(as_list(X)):
+        if x.size and float(np.min(x)) == float(np.max(x)):
+            which = f"input '{input_names[i]}' of " if input_names else ""
+            log.warning(
+                "every value of %sthe calibration data is %g: the calibrated types fit that value only and the "
+                "verdict is about it alone; pass representative events", which, float(x.flat[0]),
+            )  # fmt: skip
     # several heads are compared side by side, value by value
     out_shape = tuple(int(d) for d in kmodel.output_shape[1:]) if len(kmodel.outputs) == 1 else (0, 0)
     n_out = int(np.prod(out_shape)) if len(kmodel.outputs) == 1 else 0

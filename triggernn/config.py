@@ -202,6 +202,9 @@ FAMILY_FIELDS: dict[str, frozenset[str]] = {
 }
 
 
+#: The built-in families with recurrent layers (whose types hls.recurrent sets)
+RECURRENT_FAMILIES = ("jet_gru",)
+
 #: The data representation each built-in family reads (a family users register chooses its own).
 FAMILY_REPRESENTATION: dict[str, str] = {
     "jet_dense": "features",
@@ -395,6 +398,16 @@ class RunConfig(_Strict):
                 f"model family '{self.model.family}' reads data.representation '{wanted}', the config gives "
                 f"'{self.data.representation}': set data.representation: {wanted} (or choose another family)"
             )
+        family = self.model.family
+        if (
+            family in FAMILY_FIELDS
+            and family not in RECURRENT_FAMILIES
+            and self.hls.recurrent != RecurrentConfig()
+        ):
+            raise ValueError(
+                f"hls.recurrent sets the types inside recurrent layers, and family '{family}' has none "
+                f"(recurrent: {', '.join(RECURRENT_FAMILIES)}): remove hls.recurrent"
+            )
         cutoff = self.rtl.latency_cutoff
         if cutoff is not None and cutoff > self.hls.clock_period:
             raise ValueError(
@@ -431,7 +444,12 @@ def _format_error(err: ValidationError, source: str) -> str:
             problems.append(f"unknown key '{key}': remove it or check its spelling")
         else:
             msg = e["msg"].removeprefix("Value error, ")
-            problems.append(f"'{key}' = {e.get('input')!r}: {msg}")
+            if not e["loc"]:  # a rule across sections: the message names its keys
+                problems.append(msg)
+            elif isinstance(e.get("input"), dict):  # a rule of a section: its keys, not the whole section
+                problems.append(f"'{key}': {msg}")
+            else:
+                problems.append(f"'{key}' = {e.get('input')!r}: {msg}")
     if len(problems) == 1:
         return f"invalid configuration in {source}: {problems[0]}"
     return "\n".join([f"invalid configuration in {source}:", *(f"  - {p}" for p in problems)])

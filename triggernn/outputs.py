@@ -76,6 +76,8 @@ def check_output_dir(
 
     final = path_name(a_path(path, f"the {what}"), what).absolute()
     resolved = final.resolve()
+    if final.is_symlink():  # a link to a folder: the folder is written (and replaced), the link stays
+        final = resolved
     reason = _protected(resolved)
     for inp in inputs:
         if inp is None or reason is not None:

@@ -180,6 +180,12 @@ def load_jets(
     rng = np.random.default_rng(seed)
     if max_jets is not None and max_jets < len(raw.labels):
         raw = raw.take(_balanced_subsample(raw.labels, max_jets, rng))
+    elif max_jets is not None and max_jets > len(raw.labels):
+        log.warning(
+            "max_jets %d is more than the %d jets %s holds: all %d are used (generate more with `triggernn data "
+            "generate`, or lower max_jets)", max_jets, len(raw.labels), path or "the embedded sample",
+            len(raw.labels),
+        )  # fmt: skip
 
     if representation == "features":
         X, names = raw.features, HLF_FEATURES
