@@ -11,6 +11,7 @@ from conftest import make_qkeras_dense
 
 import triggernn.hls.synth as synth
 from triggernn.cli import main
+from triggernn.config import load_config
 from triggernn.hls import emit
 from triggernn.hls.estimate import estimate
 
@@ -81,3 +82,30 @@ def test_synth_without_hls_tools_says_what_is_needed(tmp_path, capsys, monkeypat
     err = capsys.readouterr().err
     assert "vitis_hls" in err
     assert "estimate" in err
+
+
+def _graph(model, tmp_path, io_type: str = "io_parallel", clock: float = 5.0):
+    """hls4ml's graph of ``model`` (converted, not compiled: the estimate reads the graph only)."""
+    from triggernn.hls.adapter import load_hls4ml
+
+    hls4ml = load_hls4ml()
+    hc = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
+    return hls4ml.converters.convert_from_keras_model(model, hls_config=hc, output_dir=str(tmp_path / "p"),
+                                                      io_type=io_type, clock_period=clock, backend="Vivado")  # fmt: skip
+
+
+def test_latency_estimate_matches_the_published_vivado_hls_reports(tmp_path):
+    """The two calibration points of docs/optimize.md: the hls4ml tutorial's jet tagger (16-64-32-32-5 with a
+    softmax, io_parallel, 5 ns: 13-18 cycles in its Vivado HLS reports) and hls4ml's report fixture
+    (test/pytest/test_report/Vivado: Dense(5) over 16 inputs + ReLU, io_stream, 5 ns: 10 cycles), each within
+    20%; a faster clock chains less per cycle."""
+    import tensorflow as tf
+
+    tagger = make_qkeras_dense(load_config({"name": "tutorial"}))
+    assert 13 <= estimate(_graph(tagger, tmp_path))["totals"]["latency_cycles"] <= 18
+    assert estimate(_graph(tagger, tmp_path, clock=2.5))["totals"]["latency_cycles"] > 18
+    inp = tf.keras.Input((16,), name="fc1_input")
+    fixture = tf.keras.Model(
+        inp, tf.keras.layers.Activation("relu", name="relu1")(tf.keras.layers.Dense(5, name="fc1")(inp))
+    )
+    assert abs(estimate(_graph(fixture, tmp_path, "io_stream"))["totals"]["latency_cycles"] - 10) <= 2

@@ -226,6 +226,21 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return 0 if res.passed else 1
 
 
+def _cmd_optimize(args: argparse.Namespace) -> int:
+    from .optimize import plan_optimize, run_optimize
+
+    _is_run_config(args.config, "optimize")
+    plan = plan_optimize(args.config, max_drop=args.max_drop, rounds=args.rounds, epochs=args.epochs,
+                         widths=not args.no_widths, time_budget_s=args.time_budget * 60, out=args.out,
+                         scheduler=args.scheduler, workers=args.workers, confirm=not args.no_confirm)  # fmt: skip
+    if args.check:
+        print(plan.summary())
+        return 0
+    res = run_optimize(plan, progress=not args.quiet)
+    print("\n".join(res.summary()))
+    return 0
+
+
 def _cmd_reference(args: argparse.Namespace) -> int:
     from .reference.config import load_reference_config
 
@@ -510,6 +525,33 @@ def _parser() -> argparse.ArgumentParser:
     sc.add_argument("--out", type=Path, default=None, help="results folder (default runs/<scan name>)")
     sc.add_argument("--retry-failed", action="store_true", help="run failed points again")
     sc.set_defaults(func=_cmd_scan)
+
+    op = sub.add_parser(
+        "optimize",
+        help="the smallest firmware within --max-drop of the float model's accuracy: per-layer bits, widths, "
+        "pruning, input type (Dask trials, alkaid LUTs, Yosys-confirmed)",
+    )
+    op.add_argument("config", type=Path, help="a dense run config, e.g. configs/jet_dense.yaml")
+    op.add_argument("--max-drop", type=float, default=0.01,
+                    help="largest validation-accuracy loss from the float model (default 0.01)")  # fmt: skip
+    op.add_argument(
+        "--rounds", type=_POSITIVE, default=12, help="at most this many rounds of moves (default 12)"
+    )
+    op.add_argument("--epochs", type=_POSITIVE, default=None, help="override train.epochs for every trial")
+    op.add_argument("--time-budget", type=_positive_float, default=60.0,
+                    help="minutes after which no new round starts (default 60)")  # fmt: skip
+    op.add_argument("--no-widths", action="store_true", help="keep the hidden layers' widths")
+    op.add_argument(
+        "--no-confirm", action="store_true", help="skip the final Yosys + Verilator run of the best"
+    )
+    op.add_argument(
+        "--scheduler", default=None, help="a Dask scheduler address (tcp://host:8786); default local"
+    )
+    op.add_argument("--workers", type=_POSITIVE, default=2, help="LocalCluster worker processes (default 2)")
+    op.add_argument("--out", type=Path, default=None, help="results folder (default runs/optimize_<name>)")
+    op.add_argument("--check", action="store_true", help="check the plan and stop")
+    op.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    op.set_defaults(func=_cmd_optimize)
 
     ref = sub.add_parser(
         "reference",

@@ -8,6 +8,11 @@ __all__ = ["local_cluster"]
 def local_cluster(workers: int):
     """A LocalCluster of ``workers`` single-threaded processes; its dashboard on a free port (the default
     8787 may be taken: a second cluster would warn, and fail under warnings-as-errors)."""
+    import logging
+
     from distributed import LocalCluster
 
+    # its INFO lines (workers started, a nanny's worker killed on close) are not the user's business
+    for name in ("distributed", "distributed.nanny", "distributed.scheduler", "distributed.core"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")

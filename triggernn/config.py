@@ -26,6 +26,7 @@ __all__ = [
     "TrainConfig",
     "VerifyConfig",
     "load_config",
+    "write_config",
 ]
 
 
@@ -534,3 +535,16 @@ def load_config(path: str | os.PathLike | dict[str, Any]) -> RunConfig:
     if not isinstance(path, str | os.PathLike) or isinstance(path, bytes):
         raise ConfigError(f"a config is a YAML path or a mapping, got {type(path).__name__} {path!r:.40}")
     return _validate(read_yaml(path), source=str(path))
+
+
+def write_config(config: RunConfig | dict[str, Any], path: str | os.PathLike, *, comment: str = "") -> Path:
+    """Write a run config as YAML (validated first; ``comment`` lines on top), atomically: a config that
+    ``load_config`` reads back to the same :class:`RunConfig`."""
+    cfg = load_config(config) if isinstance(config, dict) else config
+    data = cfg.model_dump(mode="json")
+    text = "".join(f"# {line}\n" for line in comment.splitlines()) + yaml.safe_dump(data, sort_keys=False)
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+    return path

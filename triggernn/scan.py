@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from triggernn.records import write_json
@@ -195,8 +196,10 @@ def scan_points(scan: ScanConfig, base: RunConfig) -> list[tuple[str, dict, dict
     return points
 
 
-def run_point(key: str, point: dict, cfg_dict: dict, out: str) -> dict:
-    """One point, start to end, in a Dask worker: its record, also written to ``<out>/points/<key>.json``."""
+def run_point(key: str, point: dict, cfg_dict: dict, out: str, validation: bool = False) -> dict:
+    """One point, start to end, in a Dask worker: its record, also written to ``<out>/points/<key>.json``.
+    With ``validation``, the float and QKeras models' accuracies on the validation split too (what a search
+    selects on; QKeras equals the firmware there, bit for bit, where the verification passed)."""
     import logging
     import warnings
 
@@ -231,7 +234,15 @@ def run_point(key: str, point: dict, cfg_dict: dict, out: str) -> dict:
             # real numbers where the point ran the RTL stage (rtl.enabled): Yosys cells, alkaid's pipeline
             **{f"rtl_{k}": synth[k] for k in ("lut", "ff", "dsp", "carry") if k in synth},
             **({"rtl_latency_cycles": metrics["rtl"]["latency_cycles"]} if metrics.get("rtl") else {}),
+            **({"rtl_alkaid_lut": metrics["rtl"]["alkaid_cost"]} if metrics.get("rtl") else {}),
         )
+        if validation:
+            from .pipeline import prepare_data
+
+            ds, grid = prepare_data(r.config)
+            for which, model in (("float", r.float_model), ("qkeras", r.qkeras_model)):
+                scores = model.predict(grid["X_val"], batch_size=4096, verbose=0)
+                record[f"val_accuracy_{which}"] = float(np.mean(np.argmax(scores, 1) == ds.y_val))
     except Exception as err:  # a failed point is a result, never the end of the scan
         record.update(
             status="failed", error=f"{type(err).__name__}: {err}"[:2000], traceback=traceback.format_exc()

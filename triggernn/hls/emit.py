@@ -24,7 +24,7 @@ from ..errors import HLSError, InputError
 from ..inputs import Events, flat, n_events
 from ..outputs import Staged, check_output_dir
 from ..quantize import FixedSpec
-from .adapter import check_version, fixes_applied, patch_firmware
+from .adapter import check_version, describe_failure, fixes_applied, patch_firmware
 from .adapter.view import is_binary
 from .build_cache import compile_cached
 from .config import logits_layer, make_hls_config
@@ -124,20 +124,6 @@ def check_supported(model) -> None:
                 "hls4ml 1.3.0 converts as a plain ReLU (measured: 36% of events bit-exact): use use_sigmoid=0"
             )
     check_recurrent(model)
-
-
-def _described(err: BaseException) -> str:
-    """An hls4ml failure in words: its message, or for a bare assertion the hls4ml function and line that
-    failed (``AssertionError in _infer_dot_precision, infer_precision.py:514``)."""
-    import traceback
-
-    if str(err):
-        return str(err)
-    frames = [
-        f for f in traceback.extract_tb(err.__traceback__) if "hls4ml" in f.filename
-    ] or traceback.extract_tb(err.__traceback__)
-    where = f" in {frames[-1].name}, {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
-    return f"{type(err).__name__}{where} (hls4ml gives no message: a layer or setting it does not support)"
 
 
 def _layer_types(hls_model) -> dict[str, dict[str, str]]:
@@ -280,7 +266,7 @@ def emit(
                 compile_cached(hls_model)
             except Exception as err:  # hls4ml raises bare Exceptions for conversion and g++ failures
                 raise HLSError(
-                    f"hls4ml could not convert or compile '{cfg.name}': {_described(err)}. The converter said:\n"
+                    f"hls4ml could not convert or compile '{cfg.name}': {describe_failure(err)}. The converter said:\n"
                     + captured.getvalue()[-3000:]
                 ) from err
         log.debug("hls4ml: %s", captured.getvalue())

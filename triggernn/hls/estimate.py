@@ -11,11 +11,18 @@ Per weighted layer (Dense, Conv1D/2D, GRU/LSTM/SimpleRNN):
   decides otherwise now and then; ``triggernn synth`` puts its numbers beside these;
 - **BOPs**, as in the QKeras/AutoQKeras papers (Baskin et al.): ``m n ((1 - f_p) b_w b_a + b_w + b_a +
   log2 n)`` for ``m`` outputs of ``n`` inputs each, ``f_p`` the pruned fraction;
-- **initiation interval and latency** in clock cycles, from strategy, reuse factor and io_type: a dense /
-  conv kernel takes ``reuse`` cycles for its products, ``ceil(log2 n)`` for the adder tree and ~3 for
-  registers; with io_stream a conv or pooling layer computes one output pixel per ``reuse`` cycles (its II
-  is ``pixels x reuse``); activations take 1 cycle (2 with a table), a softmax ``log2(n) + 4``; a recurrent
-  layer repeats its kernel per time step. The model's II is the largest layer II, its latency the sum.
+- **initiation interval and latency** in clock cycles, as Vivado/Vitis HLS schedules hls4ml's Latency
+  strategy: operations are chained within a clock period, so a dense / conv kernel takes ``reuse - 1`` cycles
+  for its products plus ``ceil((T_MULT + ceil(log2 n) T_ADD) / clock)`` for a product and its adder tree, and a
+  cycle for its output register; io_stream adds the stream's reads and writes (``STREAM_CYCLES``) and computes
+  a conv or pooling layer one output pixel per ``reuse`` cycles (its II is ``pixels x reuse``). An io_parallel
+  ReLU is chained into its neighbours (0 cycles; 2 with io_stream), a table activation takes 1, a softmax
+  ``3 + ceil(ceil(log2 n) T_ADD / clock)`` (exp table, sum, inverse table, product); a recurrent layer repeats
+  its kernel per time step. The model's II is the largest layer II, its latency the sum. Calibrated against
+  Vivado HLS reports (docs/optimize.md, "Latency estimate"): the dense jet tagger at 5 ns, 16 cycles where the
+  hls4ml tutorial's reports give 13-18; hls4ml's own report fixture (Dense 16->5 + ReLU, io_stream, 5 ns),
+  9 cycles where Vivado HLS 2020.1 reports 10. The RTL of ``triggernn rtl`` (alkaid's pipeline) differs again:
+  its cycles are in its own report.
 """
 
 from __future__ import annotations
@@ -36,11 +43,22 @@ def _mult_kind(wbits: int, abits: int) -> str:
     return "DSP"
 
 
-def _kernel_latency(n_in: int, reuse: int) -> int:
-    return reuse + math.ceil(math.log2(max(2, math.ceil(n_in / reuse)))) + 3
+#: ns of a narrow product and of one adder level in the fabric, as HLS schedules them (the calibration above)
+T_MULT, T_ADD = 2.5, 1.2
+#: cycles io_stream adds to a dense / conv kernel (reading and writing its streams)
+STREAM_CYCLES = 4
 
 
-def _weighted_row(view: NodeView, io_type: str, recurrent: bool) -> dict:
+def _levels(n: int) -> int:
+    return math.ceil(math.log2(max(2, n)))
+
+
+def _kernel_latency(n_in: int, reuse: int, clock: float = 5.0) -> int:
+    levels = _levels(math.ceil(n_in / reuse))
+    return (reuse - 1) + math.ceil((T_MULT + levels * T_ADD) / clock) + 1
+
+
+def _weighted_row(view: NodeView, io_type: str, recurrent: bool, clock: float = 5.0) -> dict:
     from ..layers.recurrent import GATES
 
     kind = view.kind
@@ -54,7 +72,7 @@ def _weighted_row(view: NodeView, io_type: str, recurrent: bool) -> dict:
         per_step = GATES[kind] * int(view.attr("n_out"))  # gate outputs per time step
         n_in = size // per_step  # inputs + state, per gate output
         m, positions = per_step * steps, steps
-        latency = steps * (_kernel_latency(n_in, rf) + 6)
+        latency = steps * (_kernel_latency(n_in, rf, clock) + 6)
         ii = latency
     else:
         row = layer_multipliers(view)
@@ -64,7 +82,7 @@ def _weighted_row(view: NodeView, io_type: str, recurrent: bool) -> dict:
         n_in = size // n_out
         positions = math.prod(out_shape[:-1]) if len(out_shape) > 1 else 1
         m = n_out * positions
-        kernel = _kernel_latency(n_in, rf)
+        kernel = _kernel_latency(n_in, rf, clock) + (STREAM_CYCLES if io_type == "io_stream" else 0)
         if io_type == "io_stream" and positions > 1:
             ii = positions * rf
             latency = ii + kernel
@@ -92,16 +110,19 @@ def _weighted_row(view: NodeView, io_type: str, recurrent: bool) -> dict:
     }
 
 
-def _other_row(view: NodeView, io_type: str) -> dict:
+def _other_row(view: NodeView, io_type: str, clock: float = 5.0) -> dict:
     kind, shape = view.kind, list(view.out_shape)
     pixels = math.prod(shape[:-1]) if len(shape) > 1 else 1
     act = view.text("activation")
+    stream = io_type == "io_stream"
     if kind == "Softmax" or act == "softmax":
-        latency = math.ceil(math.log2(max(2, shape[-1]))) + 4
-    elif kind in ("Reshape", "Repack", "Flatten", "Transpose"):
+        latency = 3 + math.ceil(_levels(shape[-1]) * T_ADD / clock)
+    elif kind in ("Reshape", "Repack", "Flatten", "Transpose", "Input", "InputLayer"):
         latency = 0
+    elif act in ("relu", "linear") or kind in ("ReLU", "FixedPointQuantizer"):
+        latency = 2 if stream else 0  # chained into its neighbours in io_parallel
     else:
-        latency = 2 if act in ("sigmoid", "tanh") else 1
+        latency = 1
     ii = pixels if io_type == "io_stream" and pixels > 1 and latency else 1
     return {"layer": view.name, "kind": kind, "ii": ii, "latency": latency + (ii - 1 if ii > 1 else 0)}
 
@@ -116,9 +137,9 @@ def estimate(hls_model) -> dict:
     for view in graph_views(hls_model).nodes:
         kind = kind_of(view.kind)
         if kind is not None and kind.weighted:
-            rows.append(_weighted_row(view, io_type, kind.recurrent))
+            rows.append(_weighted_row(view, io_type, kind.recurrent, clock))
         else:
-            other.append(_other_row(view, io_type))
+            other.append(_other_row(view, io_type, clock))
     every = rows + other
     latency = sum(r["latency"] for r in every)
     totals = {

@@ -31,6 +31,7 @@ import tempfile
 from typing import Any
 
 from ..compat import inbound_layers
+from ..errors import HLSError
 from ..layers.exact import is_auto
 
 __all__ = ["default_typed_nodes", "exact_precisions", "keep_quantizer_modes", "set_types"]
@@ -53,7 +54,7 @@ def _proposals(hls_model, layer_configs: dict[str, dict[str, Any]]) -> dict[str,
 
 
 def _convert(model, hc: dict[str, Any], backend: str, io_type: str):
-    from .adapter import fixes_applied, load_hls4ml
+    from .adapter import describe_failure, fixes_applied, load_hls4ml
 
     hls4ml = load_hls4ml()
 
@@ -62,9 +63,12 @@ def _convert(model, hc: dict[str, Any], backend: str, io_type: str):
         contextlib.redirect_stdout(io.StringIO()),
         fixes_applied(),
     ):
-        return hls4ml.converters.convert_from_keras_model(
-            model, hls_config=hc, output_dir=tmp, backend=backend, io_type=io_type
-        )
+        try:
+            return hls4ml.converters.convert_from_keras_model(
+                model, hls_config=hc, output_dir=tmp, backend=backend, io_type=io_type
+            )
+        except Exception as err:  # hls4ml raises bare Exceptions (and KeyErrors) for what it cannot convert
+            raise HLSError(f"hls4ml 1.3.0 cannot convert this model: {describe_failure(err)}") from err
 
 
 #: QKeras quantizers whose hls4ml type rounds (RND_CONV) and saturates (SAT), as the quantizer does.

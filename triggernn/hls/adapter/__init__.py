@@ -75,6 +75,24 @@ def check_version() -> None:
         )
 
 
+def describe_failure(err: BaseException) -> str:
+    """An hls4ml failure in words: its message (with its type and place where the message alone is a key or
+    a name: ``KeyError 'inp_norm_t' in transform, bit_exact.py:810``), or for a bare assertion the hls4ml
+    function and line that failed (``AssertionError in _infer_dot_precision, infer_precision.py:514``)."""
+    import traceback
+    from pathlib import Path
+
+    frames = [
+        f for f in traceback.extract_tb(err.__traceback__) if "hls4ml" in f.filename
+    ] or traceback.extract_tb(err.__traceback__)
+    where = f" in {frames[-1].name}, {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    if str(err) and not isinstance(err, KeyError | AttributeError | IndexError | TypeError):
+        return str(err)
+    if str(err):
+        return f"{type(err).__name__} {err}{where} (an hls4ml 1.3.0 failure on a layer or setting it does not support)"
+    return f"{type(err).__name__}{where} (hls4ml gives no message: a layer or setting it does not support)"
+
+
 def load_hls4ml():
     """``import hls4ml``, checked against :data:`HLS4ML_VERSION`, with the handlers triggernn adds through
     hls4ml's extension points registered (QKeras-v3's on the Keras 3 stack: ``qkeras_v3.py``). Every use of

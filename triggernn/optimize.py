@@ -1,0 +1,486 @@
+"""``triggernn optimize``: the smallest firmware that keeps the physics (docs/optimize.md).
+
+A greedy descent over the design of a dense model, from the config as written:
+
+- per layer, the weight bits and the bits of the ReLU after it (``quantization.layers``);
+- the width of each hidden layer (halved per step, ``model.hidden``);
+- the pruning fraction (``train.sparsity``: 0.5, 0.6, ... 0.9);
+- the input type (``quantization.input``): its integer bits from the range of the training inputs, its width
+  lowered two bits per step.
+
+Each round tries every one-step move from the current design, as Dask tasks (a LocalCluster, or ``--scheduler``),
+each a whole ``triggernn run``: trained, emitted, C-simulated, verified (C-sim = QKeras bit for bit, the
+contract) and traced to RTL, whose cost is alkaid's own LUT estimate (seconds, within ~12% of Yosys). A move is
+*feasible* when its verification passes and its firmware's accuracy on the validation split stays within
+``max_drop`` of the float model of the config as written (the baseline, measured first); the round keeps the
+feasible move with the fewest LUTs, and the search stops when no move is feasible, after ``rounds`` rounds or
+after ``time_budget_s``. Every trial is recorded under ``<out>/points/`` by the digest of its config, so an
+interrupted search resumes where it stopped: the rounds replay from the records and only missing trials run.
+
+The best design is written as a run config (``best.yaml``) that ``triggernn run`` reproduces; with ``confirm``
+it is run once more with Yosys and Verilator (``rtl.synthesize``), and the table (``trials.csv``), the Pareto
+plot (validation accuracy against LUTs, latency in colour, ``pareto.png``) and ``summary.json`` are written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .config import RunConfig, load_config, write_config
+from .errors import ConfigError
+
+__all__ = ["SPARSITY_STEPS", "Design", "OptimizePlan", "OptimizeResult", "plan_optimize", "run_optimize"]
+
+#: The pruning fractions the search steps through.
+SPARSITY_STEPS = (0.0, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9)
+#: Families whose layers the search knows (fc1..fcN, relu1..reluN, output).
+DENSE_FAMILIES = ("jet_dense", "dense")
+MIN_BITS = 2
+MIN_WIDTH = 4
+
+
+@dataclass(frozen=True)
+class Design:
+    """One point of the search: the bits of each weighted layer and of each ReLU, the hidden widths, the pruning
+    fraction and the input type's width (its integer bits are fixed by the data)."""
+
+    weight: tuple[int, ...]
+    activation: tuple[int, ...]
+    hidden: tuple[int, ...]
+    sparsity: float
+    input_width: int
+
+    def label(self) -> str:
+        w = "/".join(map(str, self.weight))
+        a = "/".join(map(str, self.activation))
+        h = "-".join(map(str, self.hidden))
+        return f"w {w} a {a} h {h} s {self.sparsity:g} in {self.input_width}"
+
+    def moves(self, input_integer: int, widths: bool) -> list[tuple[str, Design]]:
+        """Every one-step move from here: one layer's weight or ReLU bits one lower, one hidden layer half as
+        wide, the next pruning fraction, the input two bits narrower."""
+        out: list[tuple[str, Design]] = []
+        names = _layer_names(len(self.hidden))
+        for i, b in enumerate(self.weight):
+            if b > MIN_BITS:
+                out.append(
+                    (f"{names[i]} weights {b}->{b - 1}", replace(self, weight=_set(self.weight, i, b - 1)))
+                )
+        for i, b in enumerate(self.activation):
+            if b > MIN_BITS:
+                out.append(
+                    (
+                        f"relu{i + 1} {b}->{b - 1} bits",
+                        replace(self, activation=_set(self.activation, i, b - 1)),
+                    )
+                )
+        if widths:
+            for i, n in enumerate(self.hidden):
+                if n // 2 >= MIN_WIDTH:
+                    out.append(
+                        (
+                            f"{names[i]} width {n}->{n // 2}",
+                            replace(self, hidden=_set(self.hidden, i, n // 2)),
+                        )
+                    )
+        nxt = [s for s in SPARSITY_STEPS if s > self.sparsity + 1e-9]
+        if nxt:
+            out.append((f"sparsity {self.sparsity:g}->{nxt[0]:g}", replace(self, sparsity=nxt[0])))
+        if self.input_width - 2 >= input_integer + 2:
+            out.append(
+                (
+                    f"input {self.input_width}->{self.input_width - 2} bits",
+                    replace(self, input_width=self.input_width - 2),
+                )
+            )
+        return out
+
+    def config(self, base: dict[str, Any], input_integer: int, name: str) -> dict[str, Any]:
+        """The run config of this design: ``base`` (a config as a mapping) with its bits, widths, pruning and
+        input type set."""
+        cfg = json.loads(json.dumps(base))
+        cfg["name"] = name
+        cfg["model"]["hidden"] = list(self.hidden)
+        cfg["train"]["sparsity"] = self.sparsity
+        q = cfg["quantization"]
+        q["input"] = f"ap_fixed<{self.input_width},{input_integer}>"
+        layers = {}
+        names = _layer_names(len(self.hidden))
+        for i, layer in enumerate(names):
+            entry = {**q.get("layers", {}).get(layer, {})}
+            entry["weight"] = {"bits": self.weight[i], "integer": q["weight"]["integer"]}
+            if i < len(self.activation):
+                entry["activation"] = {"bits": self.activation[i], "integer": q["activation"]["integer"]}
+            layers[layer] = {k: v for k, v in entry.items() if v is not None}
+        q["layers"] = layers
+        return cfg
+
+
+def _set(values: tuple[int, ...], i: int, v: int) -> tuple[int, ...]:
+    return (*values[:i], v, *values[i + 1 :])
+
+
+def _layer_names(n_hidden: int) -> list[str]:
+    return [*(f"fc{i + 1}" for i in range(n_hidden)), "output"]
+
+
+def _digest(cfg: dict[str, Any]) -> str:
+    body = {k: v for k, v in cfg.items() if k != "name"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
+
+
+@dataclass
+class OptimizePlan:
+    """Everything ``optimize`` needs, checked before any work (``triggernn optimize --check`` stops here)."""
+
+    config: RunConfig
+    source: str
+    base: dict[str, Any]
+    start: Design
+    input_integer: int
+    max_drop: float
+    rounds: int
+    widths: bool
+    time_budget_s: float
+    out: Path
+    scheduler: str | None
+    workers: int
+    confirm: bool
+
+    def summary(self) -> str:
+        return (
+            f"ok ({self.config.name}: from {self.start.label()}, max drop {self.max_drop:g}, at most {self.rounds} "
+            f"rounds, results in {self.out})"
+        )
+
+
+@dataclass
+class OptimizeResult:
+    name: str
+    out: Path
+    baseline: dict[str, Any]
+    best: dict[str, Any]
+    best_design: Design
+    best_config: Path
+    trials: list[dict[str, Any]]
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+    confirmed: dict[str, Any] | None = None
+    table: Path | None = None
+    plot: Path | None = None
+    ran: int = 0
+
+    def summary(self) -> list[str]:
+        b, s = self.baseline, self.best
+        lines = [
+            f"== optimize {self.name}: {len(self.trials)} trials ({self.ran} run now), "
+            f"{len(self.rounds)} rounds",
+            f"baseline       {_design_line(b)}",
+            f"best           {_design_line(s)}  ({self.best_design.label()})",
+            f"config         {self.best_config}",
+        ]
+        if self.confirmed:
+            c = self.confirmed
+            lines.append(
+                f"confirmed      Yosys {c.get('lut', '-'):,} LUT, {c.get('ff', '-'):,} FF, {c.get('dsp', '-')} DSP, "
+                f"{c.get('latency_cycles')} cycles; Verilator = C-sim {c.get('exact_vs_csim', 0):.2%}; "
+                f"accuracy float {c.get('accuracy_float', float('nan')):.4f}, firmware {c.get('accuracy_csim', float('nan')):.4f}"
+            )
+        lines += [f"table          {self.table}", f"plot           {self.plot}"]
+        return lines
+
+
+def _design_line(r: dict[str, Any]) -> str:
+    return (
+        f"val accuracy {r.get('val_accuracy_qkeras', float('nan')):.4f} (float {r.get('val_accuracy_float', float('nan')):.4f}), "
+        f"alkaid {r.get('rtl_alkaid_lut', float('nan')):,.0f} LUT, {r.get('rtl_latency_cycles', '-')} cycles"
+    )
+
+
+def plan_optimize(
+    config: str | os.PathLike | RunConfig,
+    *,
+    max_drop: float = 0.01,
+    rounds: int = 12,
+    epochs: int | None = None,
+    widths: bool = True,
+    time_budget_s: float = 3600.0,
+    out: str | os.PathLike | None = None,
+    scheduler: str | None = None,
+    workers: int = 2,
+    confirm: bool = True,
+) -> OptimizePlan:
+    """The plan of ``optimize``: the config, the search's settings, the results folder and the Dask address,
+    all checked before any work."""
+    from .outputs import owned_folder
+    from .plans import plan_run
+    from .validate import dask_address, number
+
+    max_drop = number(max_drop, "max_drop", low=0, high=1, fix="a fraction of accuracy, e.g. 0.01")
+    rounds = int(number(rounds, "rounds", low=1, high=100, integer=True))
+    workers = int(number(workers, "workers", low=1, high=256, integer=True))
+    time_budget_s = number(time_budget_s, "time_budget_s", low=0, low_open=True, high=7 * 86400)
+    source = str(config) if isinstance(config, str | os.PathLike) else config.name
+    cfg = config if isinstance(config, RunConfig) else load_config(config)
+    if epochs is not None:
+        cfg = cfg.with_overrides(
+            train={"epochs": int(number(epochs, "epochs", low=1, high=10_000, integer=True))}
+        )
+    if cfg.model.family not in DENSE_FAMILIES:
+        raise ConfigError(
+            f"optimize searches the layers of the dense families ({', '.join(DENSE_FAMILIES)}), and this config's "
+            f"family is '{cfg.model.family}': pass a dense config (e.g. configs/jet_dense.yaml)"
+        )
+    if cfg.model.activation != "relu":
+        raise ConfigError("optimize searches the bits of ReLUs: set model.activation: relu")
+    check_root = Path(out or "runs") / ".optimize-check"  # plan_run checks, it writes nothing
+    plan_run(cfg, run_root=check_root / "runs", project_root=check_root / "hls")
+    n = len(cfg.model.hidden)
+    q = cfg.quantization
+    names = _layer_names(n)
+    start = Design(
+        weight=tuple(q.for_layer(layer, "weight").bits for layer in names),
+        activation=tuple(q.for_layer(layer, "activation").bits for layer in names[:-1]),
+        hidden=tuple(cfg.model.hidden),
+        sparsity=float(cfg.train.sparsity),
+        input_width=q.input_type.width,
+    )
+    folder = owned_folder(
+        Path(out or Path("runs") / f"optimize_{cfg.name}"), what="optimize results folder",
+        inputs=[source] if isinstance(config, str | os.PathLike) else [], create=False,
+    )  # fmt: skip
+    base = cfg.model_dump(mode="json")
+    base["hls"]["output_dir"] = None
+    base["hls"]["tb_events"] = min(base["hls"]["tb_events"], 200)
+    base["rtl"] = {**base["rtl"], "enabled": True, "synthesize": False}
+    return OptimizePlan(
+        config=cfg, source=source, base=base, start=start, input_integer=_input_integer(cfg),
+        max_drop=max_drop, rounds=rounds, widths=bool(widths), time_budget_s=time_budget_s, out=folder,
+        scheduler=dask_address(scheduler), workers=workers, confirm=bool(confirm),
+    )  # fmt: skip
+
+
+def _input_integer(cfg: RunConfig) -> int:
+    """The input type's integer bits (the sign counted) holding every training input: from the data's range."""
+    import numpy as np
+
+    from .pipeline import prepare_data
+
+    ds, _ = prepare_data(cfg)
+    top = float(np.max(np.abs(ds.X_train))) if np.size(ds.X_train) else 1.0
+    return max(1, math.ceil(math.log2(top + 1e-9)) + 1) if top > 0 else 1
+
+
+def run_optimize(plan: OptimizePlan, *, progress: bool = True) -> OptimizeResult:
+    """Search (or resume searching) from ``plan``; see the module docs."""
+    from distributed import Client, as_completed
+
+    from .cluster import local_cluster
+    from .outputs import owned_folder
+    from .records import write_json
+    from .scan import _records, run_point
+
+    p = plan
+    out = owned_folder(p.out, what="optimize results folder", inputs=[p.source])
+    t0 = time.monotonic()
+    done = _records(out)
+    ran = 0
+    cluster = None if p.scheduler else local_cluster(p.workers)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(desc=f"optimize {p.config.name}", unit="trial")
+
+    def evaluate(client, designs: list[Design]) -> list[dict[str, Any]]:
+        nonlocal ran
+        cfgs = [d.config(p.base, p.input_integer, p.config.name) for d in designs]
+        keys = [_digest(c) for c in cfgs]
+        for c, k in zip(cfgs, keys, strict=True):
+            c["name"] = f"{p.config.name}_{k}"
+        todo = [(k, d, c) for k, d, c in zip(keys, designs, cfgs, strict=True) if k not in done]
+        if bar is not None:
+            bar.total = (bar.total or 0) + len(todo)
+            bar.refresh()
+        futures = [
+            client.submit(
+                run_point,
+                k,
+                {"design": d.label()},
+                c,
+                str(out.absolute()),
+                True,
+                key=f"triggernn-trial-{k}",
+                pure=False,
+            )
+            for k, d, c in todo
+        ]
+        for fut in as_completed(futures):
+            rec = fut.result()
+            done[rec["key"]] = rec
+            ran += 1
+            if bar is not None:
+                bar.update()
+        return [{**done[k], "design": asdict(d)} for k, d in zip(keys, designs, strict=True)]
+
+    try:
+        with Client(p.scheduler or cluster) as client:
+            baseline = evaluate(client, [p.start])[0]
+            if baseline.get("status") != "ok" or "val_accuracy_float" not in baseline:
+                raise ConfigError(
+                    f"the config as written did not run ({baseline.get('error', 'no record')}): fix it first "
+                    f"(triggernn run {p.source})"
+                )
+            floor = baseline["val_accuracy_float"] - p.max_drop
+            current, best = p.start, baseline
+            rounds: list[dict[str, Any]] = []
+            for r in range(p.rounds):
+                if time.monotonic() - t0 > p.time_budget_s:
+                    break
+                moves = current.moves(p.input_integer, p.widths)
+                if not moves:
+                    break
+                records = evaluate(client, [d for _, d in moves])
+                feasible = [
+                    (rec["rtl_alkaid_lut"], label, d, rec)
+                    for (label, d), rec in zip(moves, records, strict=True)
+                    if _feasible(rec, floor)
+                ]
+                step = {"round": r + 1, "tried": len(moves), "feasible": len(feasible)}
+                if not feasible:
+                    rounds.append(step)
+                    break
+                lut, label, current, chosen = min(feasible, key=lambda t: (t[0], t[1]))
+                if lut >= best["rtl_alkaid_lut"]:  # nothing cheaper: a local minimum
+                    rounds.append({**step, "stopped": "no cheaper feasible move"})
+                    break
+                best = chosen
+                rounds.append(
+                    {**step, "move": label, "lut": lut, "val_accuracy": chosen["val_accuracy_qkeras"]}
+                )
+    finally:
+        if bar is not None:
+            bar.close()
+        if cluster is not None:
+            cluster.close()
+
+    best_cfg = current.config(p.base, p.input_integer, f"{p.config.name}_min")
+    best_cfg["rtl"] = {**best_cfg["rtl"], "enabled": False}
+    best_cfg["hls"]["tb_events"] = p.config.hls.tb_events
+    best_path = write_config(best_cfg, out / "best.yaml", comment=_best_comment(p, baseline, best))
+    trials = [{**rec} for rec in done.values()]
+    result = OptimizeResult(name=p.config.name, out=out, baseline=baseline, best=best, best_design=current, best_config=best_path,
+                            trials=trials, rounds=rounds, ran=ran)  # fmt: skip
+    if p.confirm:
+        result.confirmed = _confirm(best_path, out)
+    result.table = _write_trials(trials, out / "trials.csv")
+    result.plot = _plot(trials, baseline, best, floor, out / "pareto.png")
+    write_json(out / "summary.json", {
+        "baseline": baseline, "best": best, "best_design": asdict(current), "rounds": rounds,
+        "confirmed": result.confirmed, "max_drop": p.max_drop, "floor": floor,
+    }, indent=1)  # fmt: skip
+    return result
+
+
+def _feasible(rec: dict[str, Any], floor: float) -> bool:
+    return (
+        rec.get("status") == "ok"
+        and bool(rec.get("passed"))
+        and "rtl_alkaid_lut" in rec
+        and rec.get("val_accuracy_qkeras", -1.0) >= floor
+    )
+
+
+def _best_comment(p: OptimizePlan, baseline: dict[str, Any], best: dict[str, Any]) -> str:
+    return (
+        f"The smallest design `triggernn optimize {p.source}` found (max drop {p.max_drop:g} of the float model's\n"
+        f"validation accuracy {baseline['val_accuracy_float']:.4f}): validation accuracy "
+        f"{best['val_accuracy_qkeras']:.4f}, alkaid's estimate {best['rtl_alkaid_lut']:,.0f} LUT "
+        f"(from {baseline['rtl_alkaid_lut']:,.0f}).\n`triggernn run` it, then `triggernn rtl` on its project."
+    )
+
+
+def _confirm(best_path: Path, out: Path) -> dict[str, Any]:
+    """Run the best config once more, with Yosys and Verilator: the real numbers of the design."""
+    from .pipeline import run
+
+    cfg = load_config(best_path)
+    cfg = cfg.with_overrides(rtl={**cfg.rtl.model_dump(), "enabled": True, "synthesize": True})
+    r = run(
+        cfg,
+        run_root=out / "confirm" / "runs",
+        project_root=out / "confirm" / "hls",
+        progress=False,
+        force=True,
+    )
+    rtl = r.rtl
+    synth = rtl.synthesis
+    metrics = r.verification.metrics
+    return {
+        "passed": r.passed,
+        "lut": synth.lut if synth else None,
+        "ff": synth.ff if synth else None,
+        "dsp": synth.dsp if synth else None,
+        "latency_cycles": rtl.latency_cycles,
+        "latency_ns": rtl.latency_ns,
+        "exact_vs_csim": rtl.exact_vs_csim,
+        "alkaid_lut": rtl.alkaid_cost,
+        "accuracy_float": metrics["float"].accuracy if "float" in metrics else None,
+        "accuracy_csim": metrics["csim"].accuracy if "csim" in metrics else None,
+        "run_dir": str(r.run_dir),
+    }
+
+
+def _write_trials(trials: list[dict[str, Any]], path: Path) -> Path:
+    import csv
+
+    columns = ["key", "p:design", "status", "passed", "val_accuracy_float", "val_accuracy_qkeras",
+               "accuracy_csim", "rtl_alkaid_lut", "rtl_latency_cycles", "bit_exact", "seconds", "error"]  # fmt: skip
+    rows = sorted(trials, key=lambda t: t.get("rtl_alkaid_lut", math.inf))
+    tmp = path.with_suffix(".csv.tmp")
+    with tmp.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
+        w.writeheader()
+        for t in rows:
+            w.writerow(t)
+    tmp.replace(path)
+    return path
+
+
+def _plot(trials, baseline, best, floor: float, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .scan import pareto_front
+
+    ok = [t for t in trials if "rtl_alkaid_lut" in t and "val_accuracy_qkeras" in t]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    if ok:
+        x = [t["rtl_alkaid_lut"] for t in ok]
+        y = [t["val_accuracy_qkeras"] for t in ok]
+        c = [t.get("rtl_latency_cycles", 0) for t in ok]
+        sc = ax.scatter(x, y, c=c, cmap="viridis", s=22, label="trials")
+        fig.colorbar(sc, ax=ax, label="latency (cycles, alkaid pipeline)")
+        front = pareto_front(list(zip(x, y, strict=True)))
+        fx, fy = zip(*sorted((x[i], y[i]) for i in front), strict=True)
+        ax.step(fx, fy, where="post", color="k", lw=1, label="Pareto front")
+    ax.axhline(floor, color="r", ls="--", lw=1, label="float accuracy - max drop")
+    for r, name, m in ((baseline, "config as written", "s"), (best, "best", "*")):
+        if "rtl_alkaid_lut" in r:
+            ax.plot(r["rtl_alkaid_lut"], r["val_accuracy_qkeras"], m, ms=12, mfc="none", mec="r", label=name)
+    ax.set_xscale("log")
+    ax.set_xlabel("LUT (alkaid's estimate of the traced RTL)")
+    ax.set_ylabel("firmware accuracy, validation split")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
