@@ -336,9 +336,9 @@ def project_digest(path: str | os.PathLike) -> str:
     Two emissions of the same config and seed have the same digest, wherever the project folder is.
     """
     root = Path(path)
-    if not root.is_dir() or not (root / "firmware").is_dir():
+    if not (root / "hls4ml_config.yml").is_file():
         raise InputError(
-            f"'{root}' is not an hls4ml project folder (no firmware/ in it): pass the folder `triggernn run` or "
+            f"'{root}' is not an hls4ml project folder (no hls4ml_config.yml in it): pass the folder `triggernn run` or "
             "`triggernn compile` wrote, e.g. hls_projects/jet_dense"
         )
     own_path = str(root.absolute()).encode()  # hls4ml writes the project's absolute path into its config
