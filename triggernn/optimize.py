@@ -35,6 +35,7 @@ from typing import Any
 
 from .config import RunConfig, load_config, write_config
 from .errors import ConfigError
+from .optimize_report import plot_trials, write_trials
 
 __all__ = ["SPARSITY_STEPS", "Design", "OptimizePlan", "OptimizeResult", "plan_optimize", "run_optimize"]
 
@@ -379,8 +380,8 @@ def run_optimize(plan: OptimizePlan, *, progress: bool = True) -> OptimizeResult
                             trials=trials, rounds=rounds, ran=ran)  # fmt: skip
     if p.confirm:
         result.confirmed = _confirm(best_path, out)
-    result.table = _write_trials(trials, out / "trials.csv")
-    result.plot = _plot(trials, baseline, best, floor, out / "pareto.png")
+    result.table = write_trials(trials, out / "trials.csv")
+    result.plot = plot_trials(trials, baseline, best, floor, out / "pareto.png")
     write_json(out / "summary.json", {
         "baseline": baseline, "best": best, "best_design": asdict(current), "rounds": rounds,
         "confirmed": result.confirmed, "max_drop": p.max_drop, "floor": floor,
@@ -435,52 +436,3 @@ def _confirm(best_path: Path, out: Path) -> dict[str, Any]:
         "accuracy_csim": metrics["csim"].accuracy if "csim" in metrics else None,
         "run_dir": str(r.run_dir),
     }
-
-
-def _write_trials(trials: list[dict[str, Any]], path: Path) -> Path:
-    import csv
-
-    columns = ["key", "p:design", "status", "passed", "val_accuracy_float", "val_accuracy_qkeras",
-               "accuracy_csim", "rtl_alkaid_lut", "rtl_latency_cycles", "bit_exact", "seconds", "error"]  # fmt: skip
-    rows = sorted(trials, key=lambda t: t.get("rtl_alkaid_lut", math.inf))
-    tmp = path.with_suffix(".csv.tmp")
-    with tmp.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
-        w.writeheader()
-        for t in rows:
-            w.writerow(t)
-    tmp.replace(path)
-    return path
-
-
-def _plot(trials, baseline, best, floor: float, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .scan import pareto_front
-
-    ok = [t for t in trials if "rtl_alkaid_lut" in t and "val_accuracy_qkeras" in t]
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    if ok:
-        x = [t["rtl_alkaid_lut"] for t in ok]
-        y = [t["val_accuracy_qkeras"] for t in ok]
-        c = [t.get("rtl_latency_cycles", 0) for t in ok]
-        sc = ax.scatter(x, y, c=c, cmap="viridis", s=22, label="trials")
-        fig.colorbar(sc, ax=ax, label="latency (cycles, alkaid pipeline)")
-        front = pareto_front(list(zip(x, y, strict=True)))
-        fx, fy = zip(*sorted((x[i], y[i]) for i in front), strict=True)
-        ax.step(fx, fy, where="post", color="k", lw=1, label="Pareto front")
-    ax.axhline(floor, color="r", ls="--", lw=1, label="float accuracy - max drop")
-    for r, name, m in ((baseline, "config as written", "s"), (best, "best", "*")):
-        if "rtl_alkaid_lut" in r:
-            ax.plot(r["rtl_alkaid_lut"], r["val_accuracy_qkeras"], m, ms=12, mfc="none", mec="r", label=name)
-    ax.set_xscale("log")
-    ax.set_xlabel("LUT (alkaid's estimate of the traced RTL)")
-    ax.set_ylabel("firmware accuracy, validation split")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
