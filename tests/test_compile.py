@@ -118,6 +118,7 @@ def test_float_cnn(tmp_path):
     assert "conv_relu" in r.project.hls_model.graph
 
 
+@pytest.mark.slow  # two trained configs compiled again from uniform inputs: ~3 min on 2 cores
 def test_qkeras_models_are_bit_exact_without_data(tmp_path, config_run):
     """The types of QKeras layers follow their quantizers: no calibration data needed (uniform inputs)."""
     for name in ("jet_dense", "jet_cnn"):

@@ -50,6 +50,7 @@ def test_gates_truth_tables_in_c_simulation(lecture_run):
     assert (Path(r.networks["or_neuron"].project) / "firmware" / "myproject.cpp").is_file()
 
 
+@pytest.mark.slow  # the gates example trained and compiled (~3 min on 2 cores): with its truth tables, slow run
 def test_xor_is_impossible_for_one_neuron(lecture_run):
     r, _ = lecture_run("gates")
     assert r.xor_neuron_scan_best == 0.75  # the best any (a0, a1, a2) in [-20, 20]^3 does: 3 of 4 rows
