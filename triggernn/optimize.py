@@ -375,7 +375,7 @@ def run_optimize(plan: OptimizePlan, *, progress: bool = True) -> OptimizeResult
     best_cfg["rtl"] = {**best_cfg["rtl"], "enabled": False}
     best_cfg["hls"]["tb_events"] = p.config.hls.tb_events
     best_path = write_config(best_cfg, out / "best.yaml", comment=_best_comment(p, baseline, best))
-    trials = [{**rec} for rec in done.values()]
+    trials = list(done.values())
     result = OptimizeResult(name=p.config.name, out=out, baseline=baseline, best=best, best_design=current, best_config=best_path,
                             trials=trials, rounds=rounds, ran=ran)  # fmt: skip
     if p.confirm:

@@ -43,8 +43,6 @@ def _activation_layer(layer, act: Any, name_in: str, name_out: str, v2, shape) -
     if isinstance(act, FunctionType):  # a Keras function (relu, softmax, ...)
         kind, cfg = "Activation", {"name": f"{layer.name}_{act.__name__}", "activation": act.__name__}
     else:  # a QKeras quantizer
-        from qkeras.quantizers import get_quantizer  # noqa: F401  (fails early where qkeras is broken)
-
         q = layer.get_config()["activation"]
         if isinstance(q, str):
             q = {"class_name": q.split("(")[0], "config": {}}
