@@ -9,10 +9,27 @@ def local_cluster(workers: int):
     """A LocalCluster of ``workers`` single-threaded processes; its dashboard on a free port (the default
     8787 may be taken: a second cluster would warn, and fail under warnings-as-errors)."""
     import logging
+    import os
 
     from distributed import LocalCluster
 
-    # its INFO lines (workers started, a nanny's worker killed on close) are not the user's business
+    # its INFO lines (workers started, a nanny's worker killed on close) are not the user's business, nor the
+    # warnings a worker prints when Ctrl-C closes it mid-task: the workers (new processes) read this setting
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
     for name in ("distributed", "distributed.nanny", "distributed.scheduler", "distributed.core"):
         logging.getLogger(name).setLevel(logging.WARNING)
     return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
+
+
+def close_quietly(cluster) -> None:
+    """Close a LocalCluster after Ctrl-C: its nanny logs the cancelled closing of killed workers as errors with
+    tracebacks (Dask's own, not the user's business): kept out of the console."""
+    import logging
+
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        cluster.close()
+    finally:
+        logger.setLevel(level)

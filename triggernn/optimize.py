@@ -282,10 +282,10 @@ def run_optimize(plan: OptimizePlan, *, progress: bool = True) -> OptimizeResult
     """Search (or resume searching) from ``plan``; see the module docs."""
     from distributed import Client, as_completed
 
-    from .cluster import local_cluster
+    from .cluster import close_quietly, local_cluster
     from .outputs import owned_folder
     from .records import write_json
-    from .scan import _records, run_point
+    from .scan import _forget_failures_since, _records, run_point
 
     p = plan
     out = owned_folder(p.out, what="optimize results folder", inputs=[p.source])
@@ -365,6 +365,15 @@ def run_optimize(plan: OptimizePlan, *, progress: bool = True) -> OptimizeResult
                 rounds.append(
                     {**step, "move": label, "lut": lut, "val_accuracy": chosen["val_accuracy_qkeras"]}
                 )
+    except KeyboardInterrupt:
+        # as a scan does: Ctrl-C reaches the workers, whose trials fail on their way out; close them, then
+        # forget those failures, so that the next start runs the trials again instead of reading them as refused
+        interrupted_at = time.time() - 1.0
+        if cluster is not None:
+            close_quietly(cluster)
+            cluster = None
+        _forget_failures_since(out, interrupted_at)
+        raise
     finally:
         if bar is not None:
             bar.close()

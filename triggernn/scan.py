@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from triggernn.records import write_json
 
-from .cluster import local_cluster
+from .cluster import close_quietly, local_cluster
 from .config import RunConfig, check_name, load_config
 from .errors import ConfigError
 
@@ -329,7 +329,7 @@ def run_scan(
             # workers, then forget the failures written since, so the next start runs those points again.
             interrupted_at = time.time() - 1.0
             if cluster is not None:
-                cluster.close()
+                close_quietly(cluster)
                 cluster = None
             _forget_failures_since(out, interrupted_at)
             raise
