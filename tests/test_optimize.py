@@ -22,12 +22,21 @@ TINY = {
 }  # fmt: skip
 
 
-def test_moves_are_one_step_each():
+def test_moves_are_one_step_each_and_combine():
     d = Design(weight=(3, 2), activation=(2,), hidden=(8,), sparsity=0.85, input_width=8)
     moves = dict(d.moves(input_integer=4, widths=True))
     assert set(moves) == {"fc1 weights 3->2", "fc1 width 8->4", "sparsity 0.85->0.9", "input 8->6 bits"}
     assert moves["fc1 weights 3->2"].weight == (2, 2)
     assert Design((2,), (), (), 0.9, 6).moves(input_integer=4, widths=True) == []
+    # coarse moves change every layer at once; combined moves take every field at its cheapest
+    wide = Design(weight=(6, 6, 2), activation=(6, 4), hidden=(64, 6), sparsity=0.0, input_width=16)
+    coarse = dict(wide.moves(input_integer=5, widths=True, coarse=True))
+    assert set(coarse) == {"all weights -1", "all ReLU bits -1", "all widths halved", "sparsity 0->0.5",
+                           "input 16->14 bits"}  # fmt: skip
+    assert coarse["all weights -1"].weight == (5, 5, 2)
+    assert coarse["all widths halved"].hidden == (32, 6)
+    both = wide.combine([coarse["all weights -1"], coarse["sparsity 0->0.5"], coarse["input 16->14 bits"]])
+    assert both == Design((5, 5, 2), (6, 4), (64, 6), 0.5, 14)
     cfg = moves["sparsity 0.85->0.9"].config(load_config(TINY).model_dump(mode="json"), 4, "x")
     assert load_config(cfg).train.sparsity == 0.9
     assert load_config(cfg).quantization.for_layer("output", "weight").bits == 2
@@ -39,8 +48,12 @@ def test_a_small_search_keeps_the_physics_resumes_and_is_confirmed(tmp_path):
     result = run_optimize(plan, progress=False)
     base, best = result.baseline, result.best
     floor = base["val_accuracy_float"] - plan.max_drop
-    # the round tried every move (the weights, the pruning, the input) beside the baseline
-    assert len(result.trials) == 1 + len(plan.start.moves(plan.input_integer, widths=False))
+    # the round tried every coarse move (the weights, the pruning, the input) beside the baseline, and all the
+    # feasible ones at once where there were several
+    step = result.rounds[0]
+    moves = plan.start.moves(plan.input_integer, widths=False, coarse=True)
+    assert step["tried"] == len(moves) + (step["feasible"] > 1)
+    assert len(result.trials) == 1 + step["tried"]
     assert best["rtl_alkaid_lut"] <= base["rtl_alkaid_lut"]
     if best is not base:  # the chosen design is feasible and cheaper
         assert best["passed"]

@@ -535,11 +535,12 @@ def _parser() -> argparse.ArgumentParser:
     op.add_argument("--max-drop", type=float, default=0.01,
                     help="largest validation-accuracy loss from the float model (default 0.01)")  # fmt: skip
     op.add_argument(
-        "--rounds", type=_POSITIVE, default=12, help="at most this many rounds of moves (default 12)"
+        "--rounds", type=_POSITIVE, default=30, help="at most this many rounds of moves (default 30)"
     )
     op.add_argument("--epochs", type=_POSITIVE, default=None, help="override train.epochs for every trial")
-    op.add_argument("--time-budget", type=_positive_float, default=60.0,
-                    help="minutes after which no new round starts (default 60)")  # fmt: skip
+    op.add_argument("--time-budget", type=_positive_float, default=50.0,
+                    help="minutes of search: no round starts that would end later (default 50; the Yosys "
+                    "confirmation follows)")  # fmt: skip
     op.add_argument("--no-widths", action="store_true", help="keep the hidden layers' widths")
     op.add_argument(
         "--no-confirm", action="store_true", help="skip the final Yosys + Verilator run of the best"

@@ -4,17 +4,20 @@ A greedy descent over the design of a dense model, from the config as written:
 
 - per layer, the weight bits and the bits of the ReLU after it (``quantization.layers``);
 - the width of each hidden layer (halved per step, ``model.hidden``);
-- the pruning fraction (``train.sparsity``: 0.5, 0.6, ... 0.9);
+- the pruning fraction (``train.sparsity``: 0.5, 0.7, 0.8, 0.85, 0.9);
 - the input type (``quantization.input``): its integer bits from the range of the training inputs, its width
   lowered two bits per step.
 
-Each round tries every one-step move from the current design, as Dask tasks (a LocalCluster, or ``--scheduler``),
+The moves are coarse first (every layer at once: all weights a bit narrower, all ReLUs, all widths halved), then,
+once no coarse move is feasible and cheaper, fine (one layer at a time). Each round tries every move from the
+current design, and where several are feasible, all of them at once too, as Dask tasks (a LocalCluster, or
+``--scheduler``),
 each a whole ``triggernn run``: trained, emitted, C-simulated, verified (C-sim = QKeras bit for bit, the
 contract) and traced to RTL, whose cost is alkaid's own LUT estimate (seconds, within ~12% of Yosys). A move is
 *feasible* when its verification passes and its firmware's accuracy on the validation split stays within
 ``max_drop`` of the float model of the config as written (the baseline, measured first); the round keeps the
-feasible move with the fewest LUTs, and the search stops when no move is feasible, after ``rounds`` rounds or
-after ``time_budget_s``. Every trial is recorded under ``<out>/points/`` by the digest of its config, so an
+feasible design with the fewest LUTs, and the search stops when no fine move is feasible and cheaper, after
+``rounds`` rounds, or before a round that would end after ``time_budget_s`` (the last round's time). Every trial is recorded under ``<out>/points/`` by the digest of its config, so an
 interrupted search resumes where it stopped: the rounds replay from the records and only missing trials run.
 
 The best design is written as a run config (``best.yaml``) that ``triggernn run`` reproduces; with ``confirm``
@@ -29,107 +32,18 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .config import RunConfig, load_config, write_config
 from .errors import ConfigError
 from .optimize_report import plot_trials, write_trials
+from .optimize_space import SPARSITY_STEPS, Design, layer_names
 
 __all__ = ["SPARSITY_STEPS", "Design", "OptimizePlan", "OptimizeResult", "plan_optimize", "run_optimize"]
 
-#: The pruning fractions the search steps through.
-SPARSITY_STEPS = (0.0, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9)
-#: Families whose layers the search knows (fc1..fcN, relu1..reluN, output).
 DENSE_FAMILIES = ("jet_dense", "dense")
-MIN_BITS = 2
-MIN_WIDTH = 4
-
-
-@dataclass(frozen=True)
-class Design:
-    """One point of the search: the bits of each weighted layer and of each ReLU, the hidden widths, the pruning
-    fraction and the input type's width (its integer bits are fixed by the data)."""
-
-    weight: tuple[int, ...]
-    activation: tuple[int, ...]
-    hidden: tuple[int, ...]
-    sparsity: float
-    input_width: int
-
-    def label(self) -> str:
-        w = "/".join(map(str, self.weight))
-        a = "/".join(map(str, self.activation))
-        h = "-".join(map(str, self.hidden))
-        return f"w {w} a {a} h {h} s {self.sparsity:g} in {self.input_width}"
-
-    def moves(self, input_integer: int, widths: bool) -> list[tuple[str, Design]]:
-        """Every one-step move from here: one layer's weight or ReLU bits one lower, one hidden layer half as
-        wide, the next pruning fraction, the input two bits narrower."""
-        out: list[tuple[str, Design]] = []
-        names = _layer_names(len(self.hidden))
-        for i, b in enumerate(self.weight):
-            if b > MIN_BITS:
-                out.append(
-                    (f"{names[i]} weights {b}->{b - 1}", replace(self, weight=_set(self.weight, i, b - 1)))
-                )
-        for i, b in enumerate(self.activation):
-            if b > MIN_BITS:
-                out.append(
-                    (
-                        f"relu{i + 1} {b}->{b - 1} bits",
-                        replace(self, activation=_set(self.activation, i, b - 1)),
-                    )
-                )
-        if widths:
-            for i, n in enumerate(self.hidden):
-                if n // 2 >= MIN_WIDTH:
-                    out.append(
-                        (
-                            f"{names[i]} width {n}->{n // 2}",
-                            replace(self, hidden=_set(self.hidden, i, n // 2)),
-                        )
-                    )
-        nxt = [s for s in SPARSITY_STEPS if s > self.sparsity + 1e-9]
-        if nxt:
-            out.append((f"sparsity {self.sparsity:g}->{nxt[0]:g}", replace(self, sparsity=nxt[0])))
-        if self.input_width - 2 >= input_integer + 2:
-            out.append(
-                (
-                    f"input {self.input_width}->{self.input_width - 2} bits",
-                    replace(self, input_width=self.input_width - 2),
-                )
-            )
-        return out
-
-    def config(self, base: dict[str, Any], input_integer: int, name: str) -> dict[str, Any]:
-        """The run config of this design: ``base`` (a config as a mapping) with its bits, widths, pruning and
-        input type set."""
-        cfg = json.loads(json.dumps(base))
-        cfg["name"] = name
-        cfg["model"]["hidden"] = list(self.hidden)
-        cfg["train"]["sparsity"] = self.sparsity
-        q = cfg["quantization"]
-        q["input"] = f"ap_fixed<{self.input_width},{input_integer}>"
-        layers = {}
-        names = _layer_names(len(self.hidden))
-        for i, layer in enumerate(names):
-            entry = {**q.get("layers", {}).get(layer, {})}
-            entry["weight"] = {"bits": self.weight[i], "integer": q["weight"]["integer"]}
-            if i < len(self.activation):
-                entry["activation"] = {"bits": self.activation[i], "integer": q["activation"]["integer"]}
-            layers[layer] = {k: v for k, v in entry.items() if v is not None}
-        q["layers"] = layers
-        return cfg
-
-
-def _set(values: tuple[int, ...], i: int, v: int) -> tuple[int, ...]:
-    return (*values[:i], v, *values[i + 1 :])
-
-
-def _layer_names(n_hidden: int) -> list[str]:
-    return [*(f"fc{i + 1}" for i in range(n_hidden)), "output"]
 
 
 def _digest(cfg: dict[str, Any]) -> str:
@@ -149,6 +63,7 @@ class OptimizePlan:
     max_drop: float
     rounds: int
     widths: bool
+    fine: bool
     time_budget_s: float
     out: Path
     scheduler: str | None
@@ -208,10 +123,11 @@ def plan_optimize(
     config: str | os.PathLike | RunConfig,
     *,
     max_drop: float = 0.01,
-    rounds: int = 12,
+    rounds: int = 30,
     epochs: int | None = None,
     widths: bool = True,
-    time_budget_s: float = 3600.0,
+    fine: bool = True,
+    time_budget_s: float = 3000.0,
     out: str | os.PathLike | None = None,
     scheduler: str | None = None,
     workers: int = 2,
@@ -244,7 +160,7 @@ def plan_optimize(
     plan_run(cfg, run_root=check_root / "runs", project_root=check_root / "hls")
     n = len(cfg.model.hidden)
     q = cfg.quantization
-    names = _layer_names(n)
+    names = layer_names(n)
     start = Design(
         weight=tuple(q.for_layer(layer, "weight").bits for layer in names),
         activation=tuple(q.for_layer(layer, "activation").bits for layer in names[:-1]),
@@ -262,7 +178,7 @@ def plan_optimize(
     base["rtl"] = {**base["rtl"], "enabled": True, "synthesize": False}
     return OptimizePlan(
         config=cfg, source=source, base=base, start=start, input_integer=_input_integer(cfg),
-        max_drop=max_drop, rounds=rounds, widths=bool(widths), time_budget_s=time_budget_s, out=folder,
+        max_drop=max_drop, rounds=rounds, widths=bool(widths), fine=bool(fine), time_budget_s=time_budget_s, out=folder,
         scheduler=dask_address(scheduler), workers=workers, confirm=bool(confirm),
     )  # fmt: skip
 
@@ -341,30 +257,21 @@ def run_optimize(plan: OptimizePlan, *, progress: bool = True) -> OptimizeResult
             floor = baseline["val_accuracy_float"] - p.max_drop
             current, best = p.start, baseline
             rounds: list[dict[str, Any]] = []
+            phase, last_round_s = "coarse", 0.0
             for r in range(p.rounds):
-                if time.monotonic() - t0 > p.time_budget_s:
+                if time.monotonic() - t0 + last_round_s > p.time_budget_s:
+                    rounds.append({"round": r + 1, "stopped": "time budget"})
                     break
-                moves = current.moves(p.input_integer, p.widths)
-                if not moves:
-                    break
-                records = evaluate(client, [d for _, d in moves])
-                feasible = [
-                    (rec["rtl_alkaid_lut"], label, d, rec)
-                    for (label, d), rec in zip(moves, records, strict=True)
-                    if _feasible(rec, floor)
-                ]
-                step = {"round": r + 1, "tried": len(moves), "feasible": len(feasible)}
-                if not feasible:
-                    rounds.append(step)
-                    break
-                lut, label, current, chosen = min(feasible, key=lambda t: (t[0], t[1]))
-                if lut >= best["rtl_alkaid_lut"]:  # nothing cheaper: a local minimum
-                    rounds.append({**step, "stopped": "no cheaper feasible move"})
-                    break
-                best = chosen
-                rounds.append(
-                    {**step, "move": label, "lut": lut, "val_accuracy": chosen["val_accuracy_qkeras"]}
-                )
+                t_round = time.monotonic()
+                step, chosen_design, chosen = _round(evaluate, client, current, best, phase, floor, p)
+                last_round_s = time.monotonic() - t_round
+                rounds.append({"round": r + 1, "phase": phase, **step})
+                if chosen_design is None:
+                    if phase == "fine" or not p.fine:
+                        break
+                    phase = "fine"  # no coarse move helps: one layer at a time from here
+                    continue
+                current, best = chosen_design, chosen
     except KeyboardInterrupt:
         # as a scan does: Ctrl-C reaches the workers, whose trials fail on their way out; close them, then
         # forget those failures, so that the next start runs the trials again instead of reading them as refused
@@ -396,6 +303,37 @@ def run_optimize(plan: OptimizePlan, *, progress: bool = True) -> OptimizeResult
         "confirmed": result.confirmed, "max_drop": p.max_drop, "floor": floor,
     }, indent=1)  # fmt: skip
     return result
+
+
+def _round(
+    evaluate, client, current: Design, best: dict[str, Any], phase: str, floor: float, p: OptimizePlan
+):
+    """One round: every move of ``phase`` from ``current``; where several are feasible, also all of them at once.
+    Returns the round's record, and the design taken with its trial (``None`` where nothing cheaper is)."""
+    moves = current.moves(p.input_integer, p.widths, coarse=phase == "coarse")
+    if not moves:
+        return {"tried": 0, "stopped": "no move left"}, None, None
+    records = evaluate(client, [d for _, d in moves])
+    feasible = [
+        (rec["rtl_alkaid_lut"], label, d, rec)
+        for (label, d), rec in zip(moves, records, strict=True)
+        if _feasible(rec, floor)
+    ]
+    step: dict[str, Any] = {"tried": len(moves), "feasible": len(feasible)}
+    if len(feasible) > 1:  # the feasible moves at once: often as good, always cheaper than each
+        both = current.combine([d for _, _, d, _ in feasible])
+        rec = evaluate(client, [both])[0]
+        step["tried"] += 1
+        if _feasible(rec, floor):
+            feasible.append(
+                (rec["rtl_alkaid_lut"], " + ".join(label for _, label, _, _ in feasible), both, rec)
+            )
+    if not feasible:
+        return {**step, "stopped": "no feasible move"}, None, None
+    lut, label, design, chosen = min(feasible, key=lambda t: (t[0], t[1]))
+    if lut >= best["rtl_alkaid_lut"]:  # nothing cheaper: a local minimum
+        return {**step, "stopped": "no cheaper feasible move"}, None, None
+    return {**step, "move": label, "lut": lut, "val_accuracy": chosen["val_accuracy_qkeras"]}, design, chosen
 
 
 def _feasible(rec: dict[str, Any], floor: float) -> bool:
