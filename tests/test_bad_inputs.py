@@ -221,6 +221,11 @@ CASES = [
     (["data", "info", "wrongtree.root"], "holds events, not the 'jets' tree"),
     (["data", "info", "notes.txt"], "cannot tell the format"),
     ([*COMPILE[:3], "y_one_class.npz", "--no-default"], "one class only"),
+    # a flag given twice with two values: argparse would keep the last silently
+    ([*COMPILE, "--width", "8", "--width", "10"], "--width is given twice"),
+    (["data", "generate", "-o", "a.root", "--output", "b.root", "--n-jets", "10"], "given twice"),
+    # a folder even root cannot write in (os.access says yes there)
+    ([*COMPILE, "--out", "/proc/triggernn"], "'/proc' is not writable"),
 ]
 #: Flags out of range: argparse's own message on its last line, exit code 2.
 FLAGS = [

@@ -48,3 +48,18 @@ def test_bad_config_exits_2_with_message(tmp_path, capsys):
 def test_missing_config_exits_2(tmp_path, capsys):
     assert main(["check", str(tmp_path / "none.yaml")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_flag_twice_is_refused_only_where_the_values_differ():
+    from triggernn.cli import _parser
+    from triggernn.cli_args import repeated_option
+
+    p = _parser()
+    opt = ["optimize", "c.yaml"]
+    assert repeated_option(p, [*opt, "--max-drop", "0.01", "--max-drop=0.02"]).startswith(
+        "--max-drop is given twice"
+    )
+    assert repeated_option(p, [*opt, "--max-drop=0.01", "--max-drop", "0.01", "-q", "-q"]) is None
+    # a value equal to a sub-command's name is a value; each sub-command's flags are its own
+    assert repeated_option(p, ["run", "--runs", "run", "c.yaml", "--projects", "p"]) is None
+    assert repeated_option(p, ["-v", "data", "generate", "-o", "a.root", "--output", "b.root"]) is not None

@@ -17,8 +17,11 @@ from __future__ import annotations
 import importlib
 import os
 
-# TensorFlow's C++ logging drowns the progress output; users can still set their own level.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow's C++ logging drowns the progress output; users can still set their own level. Level 3: TF 2.14
+# prints three spurious "Unable to register cuDNN/cuFFT/cuBLAS factory" errors at every import (and in every
+# Dask worker) on machines without a GPU (tensorflow/tensorflow#62075); TF's real errors reach Python as
+# exceptions, which triggernn reports.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 # The public API is imported on first use (PEP 562): ``import triggernn.reference.flow`` on a GPU machine needs
 # numpy, PyTorch and zuko only, and ``triggernn --help`` does not load pydantic, uproot or hls4ml.

@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+from .cli_args import NON_NEGATIVE, POSITIVE, Parser, fraction, int_at_least, positive_float, repeated_option
 from .errors import ConfigError, TriggerNNError
 
 __all__ = ["main"]
@@ -324,59 +325,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return EXIT_USAGE if failed else 0
 
 
-def _int_at_least(low: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"{value} is below the smallest allowed value, {low}")
-        return value
-
-    parse.__name__ = f"integer >= {low}"
-    return parse
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} must be a positive number")
-    return value
-
-
-_positive_float.__name__ = "positive number"
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not a fraction in [0, 1), e.g. 0.001")
-    return value
-
-
-_POSITIVE, _NON_NEGATIVE = _int_at_least(1), _int_at_least(0)
 _FORCE = (
     "replace an existing output folder that triggernn did not write (never the working directory, "
     "its parents or a folder holding an input)"
 )
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, with a refused flag said in one line (the usage is one ``--help`` away), exit 2."""
-
-    def error(self, message: str):  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = Parser(
         prog="triggernn", description="Compile quantized L1-trigger networks to verified hls4ml projects."
     )
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -386,10 +342,10 @@ def _parser() -> argparse.ArgumentParser:
         "run", help="train float + QKeras models, emit the HLS project, C-simulate, verify, report"
     )
     r.add_argument("config", type=Path, help="YAML config, e.g. configs/jet_dense.yaml")
-    r.add_argument("--epochs", type=_POSITIVE, default=None, help="override train.epochs")
+    r.add_argument("--epochs", type=POSITIVE, default=None, help="override train.epochs")
     r.add_argument(
         "--max-jets",
-        type=_int_at_least(50),
+        type=int_at_least(50),
         default=None,
         help="override data.max_jets (a balanced subsample)",
     )
@@ -413,7 +369,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     v.add_argument("--project", type=Path, default=None, help="an emitted project to check as it is on disk")
     v.add_argument("--data", type=Path, default=None, help="override data.source (a jet file)")
-    v.add_argument("--max-jets", type=_int_at_least(50), default=None, help="override data.max_jets")
+    v.add_argument("--max-jets", type=int_at_least(50), default=None, help="override data.max_jets")
     v.add_argument("--runs", default="runs", help="where `triggernn run` saved models (runs/<name>/)")
     v.add_argument("--out", type=Path, default=None, help="report folder (default runs/<name>/verify)")
     v.set_defaults(func=_cmd_verify)
@@ -454,16 +410,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     width = cp.add_mutually_exclusive_group()
     width.add_argument(
-        "--width", type=_int_at_least(4), default=None, help="bits per value, 4..32 (default 16)"
+        "--width", type=int_at_least(4), default=None, help="bits per value, 4..32 (default 16)"
     )
     width.add_argument(
         "--tolerance",
-        type=_fraction,
+        type=fraction,
         default=None,
         help="largest argmax disagreement allowed; picks the width",
     )
     cp.add_argument(
-        "--headroom", type=_NON_NEGATIVE, default=1, help="integer bits above the observed range (default 1)"
+        "--headroom", type=NON_NEGATIVE, default=1, help="integer bits above the observed range (default 1)"
     )
     cp.add_argument("--name", default=None, help="project/report name (default: the model file's stem)")
     cp.add_argument("--out", type=Path, default=None, help="project folder (default hls_projects/<name>)")
@@ -479,7 +435,7 @@ def _parser() -> argparse.ArgumentParser:
         "--io-type", default=None, choices=["io_parallel", "io_stream"], help="default io_parallel"
     )
     cp.add_argument("--strategy", default=None, choices=["Latency", "Resource"], help="default Latency")
-    cp.add_argument("--reuse-factor", type=_POSITIVE, default=None, help="default 1")
+    cp.add_argument("--reuse-factor", type=POSITIVE, default=None, help="default 1")
     cp.add_argument("--backend", default=None, choices=["Vitis", "Vivado"], help="default Vitis")
     cp.add_argument("--no-default", action="store_true", help="skip measuring hls4ml's default configuration")
     cp.add_argument(
@@ -509,8 +465,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     b.add_argument("models", nargs="*", help="config names or YAML paths (default: the jet and MNIST models)")
     b.add_argument("--out", type=Path, default=Path("runs/benchmark"), help="where JSON, plot, runs go")
-    b.add_argument("--epochs", type=_POSITIVE, default=None, help="override the configs' training epochs")
-    b.add_argument("--workers", type=_POSITIVE, default=1, help="processes for emulate() (default 1)")
+    b.add_argument("--epochs", type=POSITIVE, default=None, help="override the configs' training epochs")
+    b.add_argument("--workers", type=POSITIVE, default=1, help="processes for emulate() (default 1)")
     b.set_defaults(func=_cmd_bench)
 
     sc = sub.add_parser(
@@ -521,7 +477,7 @@ def _parser() -> argparse.ArgumentParser:
     sc.add_argument(
         "--scheduler", default=None, help="a Dask scheduler address (tcp://host:8786); default local"
     )
-    sc.add_argument("--workers", type=_POSITIVE, default=2, help="LocalCluster worker processes (default 2)")
+    sc.add_argument("--workers", type=POSITIVE, default=2, help="LocalCluster worker processes (default 2)")
     sc.add_argument("--out", type=Path, default=None, help="results folder (default runs/<scan name>)")
     sc.add_argument("--retry-failed", action="store_true", help="run failed points again")
     sc.set_defaults(func=_cmd_scan)
@@ -535,10 +491,10 @@ def _parser() -> argparse.ArgumentParser:
     op.add_argument("--max-drop", type=float, default=0.01,
                     help="largest validation-accuracy loss from the float model (default 0.01)")  # fmt: skip
     op.add_argument(
-        "--rounds", type=_POSITIVE, default=30, help="at most this many rounds of moves (default 30)"
+        "--rounds", type=POSITIVE, default=30, help="at most this many rounds of moves (default 30)"
     )
-    op.add_argument("--epochs", type=_POSITIVE, default=None, help="override train.epochs for every trial")
-    op.add_argument("--time-budget", type=_positive_float, default=50.0,
+    op.add_argument("--epochs", type=POSITIVE, default=None, help="override train.epochs for every trial")
+    op.add_argument("--time-budget", type=positive_float, default=50.0,
                     help="minutes of search: no round starts that would end later (default 50; the Yosys "
                     "confirmation follows)")  # fmt: skip
     op.add_argument("--no-widths", action="store_true", help="keep the hidden layers' widths")
@@ -548,7 +504,7 @@ def _parser() -> argparse.ArgumentParser:
     op.add_argument(
         "--scheduler", default=None, help="a Dask scheduler address (tcp://host:8786); default local"
     )
-    op.add_argument("--workers", type=_POSITIVE, default=2, help="LocalCluster worker processes (default 2)")
+    op.add_argument("--workers", type=POSITIVE, default=2, help="LocalCluster worker processes (default 2)")
     op.add_argument("--out", type=Path, default=None, help="results folder (default runs/optimize_<name>)")
     op.add_argument("--check", action="store_true", help="check the plan and stop")
     op.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -565,10 +521,10 @@ def _parser() -> argparse.ArgumentParser:
         help="train here (GPU when present) instead of loading the shipped one",
     )
     ref.add_argument(
-        "--epochs", type=_POSITIVE, default=None, help="training epochs with --retrain (default: config)"
+        "--epochs", type=POSITIVE, default=None, help="training epochs with --retrain (default: config)"
     )
     ref.add_argument(
-        "--student-epochs", type=_POSITIVE, default=None, help="flow student epochs (default: config)"
+        "--student-epochs", type=POSITIVE, default=None, help="flow student epochs (default: config)"
     )
     ref.add_argument(
         "--save-to", type=Path, default=None, help="with --retrain: save the weights here (.pt + .json)"
@@ -607,10 +563,10 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="events to check (.npy/.npz/.root; default: the run's test set)",
     )
-    rt.add_argument("--clock-period", type=_positive_float, default=None, help="ns (default: the project's)")
+    rt.add_argument("--clock-period", type=positive_float, default=None, help="ns (default: the project's)")
     rt.add_argument(
         "--latency-cutoff",
-        type=_positive_float,
+        type=positive_float,
         default=None,
         help="ns of logic per stage (default: the period)",
     )
@@ -621,10 +577,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     rt.add_argument("--no-sim", action="store_true", help="write the Verilog only, no Verilator check")
     rt.add_argument("--no-synth", action="store_true", help="skip the Yosys synthesis")
-    rt.add_argument("--synth-timeout", type=_positive_float, default=3600, help="seconds (default 3600)")
+    rt.add_argument("--synth-timeout", type=positive_float, default=3600, help="seconds (default 3600)")
     rt.add_argument(
         "--synth-jobs",
-        type=_POSITIVE,
+        type=POSITIVE,
         default=None,
         help="Yosys processes at once, one pipeline stage each (default: all cores)",
     )
@@ -640,26 +596,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     g = d.add_parser("generate", help="generate labelled jets with Pythia 8 + FastJet into a ROOT file")
     g.add_argument("--output", "-o", required=True, type=Path)
-    g.add_argument("--n-jets", type=_POSITIVE, default=2000)
+    g.add_argument("--n-jets", type=POSITIVE, default=2000)
     g.add_argument("--seed", type=int, default=1)
     g.add_argument("--pt-min", type=float, default=800.0)
     g.add_argument("--pt-max", type=float, default=1600.0)
-    g.add_argument("--processes", type=_POSITIVE, default=None, help="worker processes (default: all cores)")
+    g.add_argument("--processes", type=POSITIVE, default=None, help="worker processes (default: all cores)")
     g.add_argument(
-        "--max-constituents", type=_POSITIVE, default=None, help="keep only the leading N constituents"
+        "--max-constituents", type=POSITIVE, default=None, help="keep only the leading N constituents"
     )
     g.add_argument("--shards", action="store_true",
                    help="a folder of shard files on Dask (resumable); implied by --scheduler")  # fmt: skip
     g.add_argument(
         "--scheduler", default=None, help="a Dask scheduler address, tcp://host:8786 (default: local)"
     )
-    g.add_argument("--workers", type=_POSITIVE, default=2, help="LocalCluster workers without --scheduler")
+    g.add_argument("--workers", type=POSITIVE, default=2, help="LocalCluster workers without --scheduler")
     phys = g.add_argument_group("physics (docs/data.md: each measured against the hls4ml benchmark)")
     phys.add_argument("--wz", choices=["boson_jet", "diboson", "graviton"], default=None)
     phys.add_argument("--qcd", choices=["inclusive", "separate"], default=None)
     phys.add_argument("--labels", choices=["matching", "sample"], default=None)
     phys.add_argument("--jets", choices=["two_leading", "leading"], default=None)
-    phys.add_argument("--hard-pt", type=_positive_float, default=None, help="hard-process pT bin centre, GeV")
+    phys.add_argument("--hard-pt", type=positive_float, default=None, help="hard-process pT bin centre, GeV")
     phys.add_argument("--detector", action=argparse.BooleanOptionalAction, default=None,
                       help="the parametric detector before clustering")  # fmt: skip
     phys.add_argument(
@@ -691,7 +647,12 @@ EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BUG = 1, 2, 130, 3
 def main(argv: list[str] | None = None) -> int:
     """The CLI's one edge: user errors print one line (exit 2, ``-v`` adds the chained cause), an interrupt
     one line (exit 130), anything else is a bug in triggernn: its traceback and a request to report it."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    twice = repeated_option(parser, sys.argv[1:] if argv is None else list(argv))
+    if twice:
+        print(f"triggernn: error: {twice}", file=sys.stderr)
+        return EXIT_USAGE
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
     )

@@ -156,6 +156,10 @@ def plan_optimize(
         )
     if cfg.model.activation != "relu":
         raise ConfigError("optimize searches the bits of ReLUs: set model.activation: relu")
+    folder = owned_folder(
+        Path(out or Path("runs") / f"optimize_{cfg.name}"), what="optimize results folder",
+        inputs=[source] if isinstance(config, str | os.PathLike) else [], create=False,
+    )  # fmt: skip
     check_root = Path(out or "runs") / ".optimize-check"  # plan_run checks, it writes nothing
     plan_run(cfg, run_root=check_root / "runs", project_root=check_root / "hls")
     n = len(cfg.model.hidden)
@@ -168,10 +172,6 @@ def plan_optimize(
         sparsity=float(cfg.train.sparsity),
         input_width=q.input_type.width,
     )
-    folder = owned_folder(
-        Path(out or Path("runs") / f"optimize_{cfg.name}"), what="optimize results folder",
-        inputs=[source] if isinstance(config, str | os.PathLike) else [], create=False,
-    )  # fmt: skip
     base = cfg.model_dump(mode="json")
     base["hls"]["output_dir"] = None
     base["hls"]["tb_events"] = min(base["hls"]["tb_events"], 200)

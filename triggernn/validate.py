@@ -130,6 +130,18 @@ def readable_file(path, what: str, *, suffixes: tuple[str, ...] = ()) -> Path:
     return path
 
 
+def _can_create_in(folder: Path) -> bool:
+    """Whether a file can be made in ``folder``: what ``os.access`` says is not enough for root, on a read-only
+    mount or in /proc (an unnamed temporary file, gone when closed)."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
 def writable_folder(path, what: str) -> Path:
     """``path`` (a folder that may not exist yet), refused where it cannot be created or written: the nearest
     existing folder above it must be writable, and nothing on the way may be a file."""
@@ -140,7 +152,7 @@ def writable_folder(path, what: str) -> Path:
                 raise OutputError(
                     f"{what} '{path}': '{p}' on its path is a file, not a folder; choose another"
                 )
-            if not os.access(p, os.W_OK | os.X_OK):
+            if not os.access(p, os.W_OK | os.X_OK) or not _can_create_in(p):
                 raise OutputError(
                     f"{what} '{path}': the folder '{p}' is not writable (permission denied or read-only): "
                     "choose a folder you can write"

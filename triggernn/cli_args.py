@@ -1,0 +1,100 @@
+"""The command line's grammar: argparse with one-line refusals, the types of its flags, and a flag given twice
+with two values refused (argparse would keep the last one silently)."""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = [
+    "NON_NEGATIVE",
+    "POSITIVE",
+    "Parser",
+    "fraction",
+    "int_at_least",
+    "positive_float",
+    "repeated_option",
+]
+
+
+def int_at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is below the smallest allowed value, {low}")
+        return value
+
+    parse.__name__ = f"integer >= {low}"
+    return parse
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be a positive number")
+    return value
+
+
+positive_float.__name__ = "positive number"
+
+
+def fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a fraction in [0, 1), e.g. 0.001")
+    return value
+
+
+POSITIVE, NON_NEGATIVE = int_at_least(1), int_at_least(0)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a refused flag said in one line (the usage is one ``--help`` away), exit 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+#: Actions that may be given more than once (each adds to the last), or whose repetition changes nothing.
+_REPEATABLE = (
+    argparse._AppendAction,
+    argparse._CountAction,
+    argparse._StoreConstAction,
+    argparse._HelpAction,
+)
+
+
+def repeated_option(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """The first option of ``argv`` given twice with different values (``--max-drop 0.01 --max-drop 0.02``),
+    as a one-line refusal, or ``None``. Follows the sub-commands ``argv`` chooses."""
+    seen: dict[str, str] = {}
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        i += 1
+        if tok == "--":
+            break
+        if tok.startswith("-") and len(tok) > 1:
+            name, eq, value = tok.partition("=")
+            action = parser._option_string_actions.get(name)
+            if action is None or isinstance(action, _REPEATABLE):
+                continue
+            if not eq and action.nargs != 0:
+                n = action.nargs if isinstance(action.nargs, int) else 1
+                value, i = " ".join(argv[i : i + n]), i + n
+            if action.dest in seen and seen[action.dest] != value:
+                return f"{name} is given twice ({seen[action.dest]} and {value}), and only one can hold: give it once"
+            seen[action.dest] = value
+            continue
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if subs and tok in subs[0].choices:
+            parser, seen = subs[0].choices[tok], {}
+    return None
