@@ -24,13 +24,13 @@ def local_cluster(workers: int):
 
 
 def close_quietly(cluster) -> None:
-    """Close a LocalCluster after Ctrl-C: its nanny logs a worker killed ("still alive after 4 seconds") and the cancelled closing of killed workers as errors with
-    tracebacks (Dask's own, not the user's business): kept out of the console."""
+    """Close a LocalCluster after Ctrl-C: its nanny logs a worker killed ("still alive after 4 seconds") and the
+    cancelled closing of killed workers as errors with tracebacks (Dask's own, not the user's business): kept out
+    of the console."""
     import logging
 
-    loggers = [
-        logging.getLogger(name) for name in _LOGGERS
-    ]  # each set on its own: the parent's level is not enough
+    # each logger set on its own: the parent's level does not reach a child with a level of its own
+    loggers = [logging.getLogger(name) for name in _LOGGERS]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.CRITICAL)
