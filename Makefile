@@ -78,7 +78,7 @@ lint: install
 	$(BIN)/mypy
 
 test: lint browser yosys  ## install, lint, then the test suite on both stacks (slow tests excluded; `make test PYTEST_ARGS="-m ''"` for all)
-	$(BIN)/python -m pytest -m "not slow" -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" -n $(TEST_WORKERS) --dist loadgroup --durations=25 $(PYTEST_ARGS)
 	$(MAKE) test-keras3
 
 clean:
