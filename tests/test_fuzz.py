@@ -311,7 +311,8 @@ NUMBERS = ["0", "-3", "0.01", "2", "5", "50", "nan", "inf", "1e9", "x", ""]
 VALID = {"--clock-period": ["5", "3.3"], "--latency-cutoff": ["2.5", "5"], "--synth-timeout": ["60"],
          "--synth-jobs": ["1", "2"], "--n-jets": ["100", "1000"], "--pt-min": ["800"], "--pt-max": ["1600"],
          "--hard-pt": ["1000"], "--processes": ["1"], "--max-constituents": ["30"], "--width": ["8", "16"],
-         "--tolerance": ["0.01"], "--headroom": ["1", "0"], "--reuse-factor": ["1", "4"]}  # fmt: skip
+         "--tolerance": ["0.01"], "--headroom": ["1", "0"], "--reuse-factor": ["1", "4"], "--max-drop": ["0.01"],
+         "--rounds": ["3"], "--epochs": ["2"], "--time-budget": ["30"], "--workers": ["1", "2"]}  # fmt: skip
 
 
 def value(draw, flag: str) -> str:
@@ -369,11 +370,38 @@ def compile_flags(draw) -> list[str]:
     return argv
 
 
+@st.composite
+def optimize_flags(draw) -> list[str]:
+    configs = [str(ROOT / "configs" / "jet_dense.yaml"), str(ROOT / "configs" / "jet_cnn.yaml"), "notes.txt",
+               "missing.yaml"]  # fmt: skip
+    argv = ["optimize", draw(st.sampled_from(configs))]
+    for flag in ("--max-drop", "--rounds", "--epochs", "--time-budget", "--workers"):
+        if draw(st.booleans()):
+            argv += [flag, value(draw, flag)]
+    if draw(st.booleans()):
+        argv += ["--out", draw(st.sampled_from(["opt", "notes.txt", ".", "/proc/opt", "x" * 300]))]
+    if draw(st.booleans()):
+        argv += ["--scheduler", draw(st.sampled_from(["tcp://127.0.0.1:1", "notaurl"]))]
+    return [*argv, "--check"]
+
+
+def _twice(argv: list[str]) -> list[str]:
+    """``argv`` with its last valued flag given again, with another value."""
+    flags = [i for i, a in enumerate(argv[:-1]) if a in VALID]
+    if not flags:
+        return argv
+    i = flags[-1]
+    return [*argv, argv[i], next(v for v in [*VALID[argv[i]], "7"] if v != argv[i + 1])]
+
+
 @seeded
 @SETTINGS
-@given(argv=st.one_of(rtl_flags(), generate_flags(), compile_flags()))
-def test_flags_are_refused_in_one_line_or_planned(argv, tiny_model, user_dir, capsys):
+@given(argv=st.one_of(rtl_flags(), generate_flags(), compile_flags(), optimize_flags()), twice=st.booleans())
+def test_flags_are_refused_in_one_line_or_planned(argv, twice, tiny_model, user_dir, capsys):
     import shutil
+
+    repeated = _twice(argv) if twice else argv
+    twice, argv = repeated != argv, repeated
 
     shutil.copy(tiny_model, user_dir / "model.h5")
     y = np.arange(200) % 3
@@ -382,8 +410,10 @@ def test_flags_are_refused_in_one_line_or_planned(argv, tiny_model, user_dir, ca
     before = snapshot(user_dir)
     result, why = outcome(argv, capsys)
     tried(argv[0] if argv[0] != "data" else "data generate", " ".join(argv), result, why)
-    # every rtl here lacks a project (refused); the other verbs stop at their plan
-    assert result in ("planned", "refused"), argv
+    # every rtl here lacks a project (refused); the other verbs stop at their plan (optimize: --check)
+    assert result in (("ok", "refused") if argv[0] == "optimize" else ("planned", "refused")), argv
+    if twice:  # a flag given twice with two values
+        assert result == "refused", argv
     if "jets.root" in argv and "--force" not in argv:
         assert result == "refused", argv
     assert snapshot(user_dir) == before, (argv, why)
