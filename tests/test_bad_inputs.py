@@ -299,6 +299,8 @@ def test_api_refuses_bad_arguments_as_triggernn_errors(tmp_path):
         (lambda: tn.rtl(project, simulate=False, synth_timeout_s=1e300), "at most"),
         (lambda: tn.project_digest(tmp_path / "nothing"), "is not an hls4ml project folder"),
         (lambda: tn.project_digest(tmp_path), "is not an hls4ml project folder"),
+        (lambda: tn.project_digest(5), "must be a path"),
+        (lambda: tn.to_fixed_grid(np.array([0.5, np.nan]), "ap_fixed<8,3>"), "1 of the values .* NaN"),
     ]
     for call, fragment in cases:
         with pytest.raises(tn.TriggerNNError, match=fragment):

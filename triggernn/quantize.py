@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, InputError
 
 __all__ = [
     "FixedSpec",
@@ -154,10 +154,13 @@ def to_fixed_grid(x: np.ndarray, spec: FixedSpec) -> np.ndarray:
         )
     arr = np.asarray(x)
     if arr.dtype.kind not in "biuf":
-        from .errors import InputError
-
         raise InputError(f"values to put on the {spec} grid must be real numbers, got dtype {arr.dtype}")
     x = arr.astype(np.float64)
+    if not np.all(np.isfinite(x)):
+        raise InputError(
+            f"{int(np.sum(~np.isfinite(x)))} of the values to put on the {spec} grid are NaN or infinite: "
+            "no fixed-point value stands for them; clean or drop those events"
+        )
     scale = 2.0**spec.fractional
     q = np.clip(np.round(x * scale) / scale, spec.min, spec.max)
     out = q.astype(np.float32)

@@ -335,7 +335,9 @@ def project_digest(path: str | os.PathLike) -> str:
 
     Two emissions of the same config and seed have the same digest, wherever the project folder is.
     """
-    root = Path(path)
+    from ..validate import a_path
+
+    root = a_path(path, "the project")
     if not (root / "hls4ml_config.yml").is_file():
         raise InputError(
             f"'{root}' is not an hls4ml project folder (no hls4ml_config.yml in it): pass the folder `triggernn run` or "
