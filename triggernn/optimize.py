@@ -41,7 +41,15 @@ from .errors import ConfigError
 from .optimize_report import plot_trials, write_trials
 from .optimize_space import SPARSITY_STEPS, Design, layer_names
 
-__all__ = ["SPARSITY_STEPS", "Design", "OptimizePlan", "OptimizeResult", "plan_optimize", "run_optimize"]
+__all__ = [
+    "SPARSITY_STEPS",
+    "Design",
+    "OptimizePlan",
+    "OptimizeResult",
+    "optimize",
+    "plan_optimize",
+    "run_optimize",
+]
 
 DENSE_FAMILIES = ("jet_dense", "dense")
 
@@ -192,6 +200,14 @@ def _input_integer(cfg: RunConfig) -> int:
     ds, _ = prepare_data(cfg)
     top = float(np.max(np.abs(ds.X_train))) if np.size(ds.X_train) else 1.0
     return max(1, math.ceil(math.log2(top + 1e-9)) + 1) if top > 0 else 1
+
+
+def optimize(
+    config: str | os.PathLike | RunConfig, *, progress: bool = False, **options: Any
+) -> OptimizeResult:
+    """``triggernn optimize`` from Python: :func:`plan_optimize` of ``config`` with ``options`` (its keywords),
+    then :func:`run_optimize`."""
+    return run_optimize(plan_optimize(config, **options), progress=progress)
 
 
 def run_optimize(plan: OptimizePlan, *, progress: bool = True) -> OptimizeResult:
