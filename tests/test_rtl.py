@@ -343,3 +343,23 @@ def test_stopping_a_synthesis_kills_its_running_yosys_and_starts_no_other(tmp_pa
     with pytest.raises(ToolError, match="stopped"):
         yosys.run(_Part("a", [tmp_path / "a.v"]))  # a queued stage does not start
     assert not yosys.procs
+
+
+@needs_verilator
+@needs_yosys
+def test_the_smallest_jet_tagger_meets_its_firmware_target(config_run):
+    """configs/jet_dense_min.yaml, the design `triggernn optimize configs/jet_dense.yaml` found (docs/optimize.md),
+    run as shipped, then `rtl`: Verilator equal to C-sim, at most 6,000 Yosys LUT, no DSP, at most 6 cycles at
+    5 ns, and the firmware's accuracy within 0.01 of the same run's float model."""
+    from triggernn.hdl import rtl
+
+    r = config_run("jet_dense_min")
+    assert r.passed
+    res = rtl(r.project)
+    assert res.passed and res.exact_vs_csim == 1.0
+    assert res.clock_period == 5.0
+    assert res.latency_cycles <= 6
+    assert res.synthesis.lut <= 6000
+    assert res.synthesis.dsp == 0
+    m = r.verification.metrics
+    assert m["csim"].accuracy >= m["float"].accuracy - 0.01
