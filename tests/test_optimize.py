@@ -25,7 +25,7 @@ TINY = {
 def test_moves_are_one_step_each_and_combine():
     d = Design(weight=(3, 2), activation=(2,), hidden=(8,), sparsity=0.85, input_width=8)
     moves = dict(d.moves(input_integer=4, widths=True))
-    assert set(moves) == {"fc1 weights 3->2", "fc1 width 8->4", "sparsity 0.85->0.9", "input 8->6 bits"}
+    assert set(moves) == {"fc1 weights 3->2", "fc1 width 8->4", "sparsity 0.85->0.9", "input 8->7 bits"}
     assert moves["fc1 weights 3->2"].weight == (2, 2)
     assert Design((2,), (), (), 0.9, 6).moves(input_integer=4, widths=True) == []
     # coarse moves change every layer at once; combined moves take every field at its cheapest

@@ -539,9 +539,10 @@ def load_config(path: str | os.PathLike | dict[str, Any]) -> RunConfig:
 
 def write_config(config: RunConfig | dict[str, Any], path: str | os.PathLike, *, comment: str = "") -> Path:
     """Write a run config as YAML (validated first; ``comment`` lines on top), atomically: a config that
-    ``load_config`` reads back to the same :class:`RunConfig`."""
+    ``load_config`` reads back to the same :class:`RunConfig`. Only the keys that were set (given in the mapping,
+    or in the file a config was loaded from) are written: the file reads like the hand-written one it came from."""
     cfg = load_config(config) if isinstance(config, dict) else config
-    data = cfg.model_dump(mode="json")
+    data = cfg.model_dump(mode="json", exclude_unset=True)
     text = "".join(f"# {line}\n" for line in comment.splitlines()) + yaml.safe_dump(data, sort_keys=False)
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")

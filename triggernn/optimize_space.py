@@ -39,7 +39,8 @@ class Design:
 
     def moves(self, input_integer: int, widths: bool, coarse: bool = False) -> list[tuple[str, Design]]:
         """Every one-step move from here: weight or ReLU bits one lower, hidden layers half as wide (one layer
-        each, or with ``coarse`` every layer at once), the next pruning fraction, the input two bits narrower."""
+        each, or with ``coarse`` every layer at once), the next pruning fraction, the input one bit narrower (two
+        with ``coarse``)."""
         out: list[tuple[str, Design]] = []
         names = layer_names(len(self.hidden))
         for field, what in (("weight", "weights"), ("activation", "ReLU bits")):
@@ -70,10 +71,10 @@ class Design:
         nxt = [s for s in SPARSITY_STEPS if s > self.sparsity + 1e-9]
         if nxt:
             out.append((f"sparsity {self.sparsity:g}->{nxt[0]:g}", replace(self, sparsity=nxt[0])))
-        if self.input_width - 2 >= input_integer + 2:
-            out.append(
-                (f"input {self.input_width}->{self.input_width - 2} bits", replace(self, input_width=self.input_width - 2))
-            )  # fmt: skip
+        step = 2 if coarse else 1
+        if self.input_width - step >= input_integer + 2:
+            narrower = self.input_width - step
+            out.append((f"input {self.input_width}->{narrower} bits", replace(self, input_width=narrower)))
         return out
 
     def combine(self, others: list[Design]) -> Design:
@@ -92,20 +93,29 @@ class Design:
         input type set."""
         cfg = json.loads(json.dumps(base))
         cfg["name"] = name
-        cfg["model"]["hidden"] = list(self.hidden)
-        cfg["train"]["sparsity"] = self.sparsity
-        q = cfg["quantization"]
+        cfg.setdefault("model", {})["hidden"] = list(self.hidden)
+        cfg.setdefault("train", {})["sparsity"] = self.sparsity
+        q = cfg.setdefault("quantization", {})
         q["input"] = f"ap_fixed<{self.input_width},{input_integer}>"
         layers = {}
         names = layer_names(len(self.hidden))
         for i, layer in enumerate(names):
             entry = {**q.get("layers", {}).get(layer, {})}
-            entry["weight"] = {"bits": self.weight[i], "integer": q["weight"]["integer"]}
+            entry["weight"] = {"bits": self.weight[i], "integer": _integer(q, entry, "weight")}
             if i < len(self.activation):
-                entry["activation"] = {"bits": self.activation[i], "integer": q["activation"]["integer"]}
+                entry["activation"] = {
+                    "bits": self.activation[i],
+                    "integer": _integer(q, entry, "activation"),
+                }
             layers[layer] = {k: v for k, v in entry.items() if v is not None}
         q["layers"] = layers
         return cfg
+
+
+def _integer(q: dict[str, Any], entry: dict[str, Any], key: str) -> int:
+    """The integer bits of a layer's ``key`` quantizer: its own, else the section's, else QKeras' default 0."""
+    own = entry.get(key) or q.get(key) or {}
+    return int(own.get("integer", 0))
 
 
 def _set(values: tuple[int, ...], i: int, v: int) -> tuple[int, ...]:
