@@ -356,7 +356,8 @@ def test_the_smallest_jet_tagger_meets_its_firmware_target(config_run):
     r = config_run("jet_dense_min")
     assert r.passed
     res = rtl(r.project)
-    assert res.passed and res.exact_vs_csim == 1.0
+    assert res.passed
+    assert res.exact_vs_csim == 1.0
     assert res.clock_period == 5.0
     assert res.latency_cycles <= 6
     assert res.synthesis.lut <= 6000
