@@ -360,10 +360,12 @@ def _round(
 
 
 def _feasible(rec: dict[str, Any], floor: float) -> bool:
+    """Verified (C-sim = QKeras), its RTL equal to the C-sim on every event, accurate enough."""
     return (
         rec.get("status") == "ok"
         and bool(rec.get("passed"))
         and "rtl_alkaid_lut" in rec
+        and rec.get("rtl_exact_vs_csim") == 1.0
         and rec.get("val_accuracy_qkeras", -1.0) >= floor
     )
 

@@ -235,6 +235,7 @@ def run_point(key: str, point: dict, cfg_dict: dict, out: str, validation: bool 
             **{f"rtl_{k}": synth[k] for k in ("lut", "ff", "dsp", "carry") if k in synth},
             **({"rtl_latency_cycles": metrics["rtl"]["latency_cycles"]} if metrics.get("rtl") else {}),
             **({"rtl_alkaid_lut": metrics["rtl"]["alkaid_cost"]} if metrics.get("rtl") else {}),
+            **({"rtl_exact_vs_csim": metrics["rtl"]["exact_vs_csim"]} if metrics.get("rtl") else {}),
         )
         if validation:
             from .pipeline import prepare_data
