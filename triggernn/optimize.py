@@ -381,17 +381,18 @@ def _best_comment(p: OptimizePlan, baseline: dict[str, Any], best: dict[str, Any
 
 def _confirm(best_path: Path, out: Path) -> dict[str, Any]:
     """Run the best config once more, with Yosys and Verilator: the real numbers of the design."""
+    import warnings
+
     from .pipeline import run
+    from .scan import quiet_libraries
 
     cfg = load_config(best_path)
     cfg = cfg.with_overrides(rtl={**cfg.rtl.model_dump(), "enabled": True, "synthesize": True})
-    r = run(
-        cfg,
-        run_root=out / "confirm" / "runs",
-        project_root=out / "confirm" / "hls",
-        progress=False,
-        force=True,
-    )
+    quiet_libraries()  # as the trials: Keras' and hls4ml's warnings are not the user's business here
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = run(cfg, run_root=out / "confirm" / "runs", project_root=out / "confirm" / "hls", progress=False,
+                force=True)  # fmt: skip
     rtl = r.rtl
     synth = rtl.synthesis
     metrics = r.verification.metrics

@@ -196,19 +196,25 @@ def scan_points(scan: ScanConfig, base: RunConfig) -> list[tuple[str, dict, dict
     return points
 
 
+def quiet_libraries() -> None:
+    """TensorFlow's, hls4ml's and triggernn's stage logs at errors only: a search's console is its progress."""
+    import logging
+
+    for name in ("tensorflow", "triggernn", "hls4ml"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def run_point(key: str, point: dict, cfg_dict: dict, out: str, validation: bool = False) -> dict:
     """One point, start to end, in a Dask worker: its record, also written to ``<out>/points/<key>.json``.
     With ``validation``, the float and QKeras models' accuracies on the validation split too (what a search
     selects on; QKeras equals the firmware there, bit for bit, where the verification passed)."""
-    import logging
     import warnings
 
     from .pipeline import run
 
     # a worker's console is the scan's: keep TensorFlow's and hls4ml's chatter out of it (errors are recorded)
     warnings.filterwarnings("ignore")
-    for name in ("tensorflow", "triggernn", "hls4ml"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+    quiet_libraries()
 
     out_dir = Path(out)
     record: dict[str, Any] = {"key": key, **{f"p:{k}": v for k, v in point.items()}, "status": "ok"}
