@@ -381,6 +381,7 @@ def _best_comment(p: OptimizePlan, baseline: dict[str, Any], best: dict[str, Any
 
 def _confirm(best_path: Path, out: Path) -> dict[str, Any]:
     """Run the best config once more, with Yosys and Verilator: the real numbers of the design."""
+    import logging
     import warnings
 
     from .pipeline import run
@@ -388,11 +389,15 @@ def _confirm(best_path: Path, out: Path) -> dict[str, Any]:
 
     cfg = load_config(best_path)
     cfg = cfg.with_overrides(rtl={**cfg.rtl.model_dump(), "enabled": True, "synthesize": True})
-    quiet_libraries()  # as the trials: Keras' and hls4ml's warnings are not the user's business here
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        r = run(cfg, run_root=out / "confirm" / "runs", project_root=out / "confirm" / "hls", progress=False,
-                force=True)  # fmt: skip
+    levels = quiet_libraries()  # as the trials: Keras' and hls4ml's warnings are not the user's business here
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = run(cfg, run_root=out / "confirm" / "runs", project_root=out / "confirm" / "hls",
+                    progress=False, force=True)  # fmt: skip
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
     rtl = r.rtl
     synth = rtl.synthesis
     metrics = r.verification.metrics

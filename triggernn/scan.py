@@ -196,12 +196,16 @@ def scan_points(scan: ScanConfig, base: RunConfig) -> list[tuple[str, dict, dict
     return points
 
 
-def quiet_libraries() -> None:
-    """TensorFlow's, hls4ml's and triggernn's stage logs at errors only: a search's console is its progress."""
+def quiet_libraries() -> dict[str, int]:
+    """TensorFlow's, hls4ml's and triggernn's stage logs at errors only (a search's console is its progress);
+    returns the levels they had, for :func:`logging.Logger.setLevel` to restore."""
     import logging
 
+    before = {}
     for name in ("tensorflow", "triggernn", "hls4ml"):
+        before[name] = logging.getLogger(name).level
         logging.getLogger(name).setLevel(logging.ERROR)
+    return before
 
 
 def run_point(key: str, point: dict, cfg_dict: dict, out: str, validation: bool = False) -> dict:
