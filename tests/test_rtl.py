@@ -345,6 +345,32 @@ def test_stopping_a_synthesis_kills_its_running_yosys_and_starts_no_other(tmp_pa
     assert not yosys.procs
 
 
+@pytest.mark.parametrize("bias", [1 / 32, -3 / 32, 5 / 64, 0.0])
+@pytest.mark.parametrize(
+    "spec", ["ap_ufixed<4,0,RND_CONV,SAT>", "ap_fixed<5,2,RND_CONV,WRAP>", "ap_fixed<6,3,RND,SAT>"]
+)
+def test_rounding_a_dense_output_equals_the_cast_on_every_value(spec, bias):
+    """A ReLU's cast after a Dense whose bias holds the last fraction bit: alkaid 0.8.2 rounded those ties up where
+    round-half-even was asked (1 LSB off on a third of a tagger's events, found by `optimize`); triggernn's trace
+    rounds them as ap_fixed does, on every input."""
+    from alkaid.trace import FVArrayInput, trace
+    from alkaid.trace.ops import quantize
+
+    from triggernn.emulation.fixed import cast
+    from triggernn.hdl import ops as R
+    from triggernn.quantize import parse_fixed
+
+    d = parse_fixed(spec)
+    W = np.array([[0.5, 0.25, 0.0], [-0.5, 0.0, 1.5], [0.0, 0.5, 1.0]])
+    b = np.array([bias, -bias, 2 * bias])
+    x0 = FVArrayInput((3,))
+    traced = trace(x0, R.fixed(np.maximum(quantize(x0, 0, 0, 3) @ W + b, 0.0), d))
+    grid = np.arange(8) / 8.0
+    X = np.array([[p, q, r] for p in grid for q in grid for r in grid])  # every input of ap_ufixed<3,0>
+    out = np.asarray(traced.predict(X)).reshape(len(X), -1)
+    assert np.array_equal(out, cast(np.maximum(X @ W + b, 0.0), d))
+
+
 @needs_verilator
 @needs_yosys
 def test_the_smallest_jet_tagger_meets_its_firmware_target(config_run):
