@@ -70,31 +70,32 @@ def fixed(x, spec: FixedSpec):
 def _round_half_even(x, i: int, f: int):
     """``x`` rounded half to even onto the grid of ``f`` fraction bits, signed with ``i`` integer bits, wrapping.
 
-    alkaid 0.8.2's ``RND_CONV`` tells a tie by the bits of ``x + 2^-(f+1)`` below ``f``, read at ``x``'s fraction
-    width; where ``x``'s last fraction bit is a constant's (a bias), the sum has fewer fraction bits, the test
-    reads the wrong bit and ties round up (1 LSB off on the ties of a ReLU after a Dense, a third of events).
-    There alkaid's rounding is used as it is; elsewhere: round half up, then one LSB down at the ties whose
-    result is odd, told by arithmetic alone."""
-    from alkaid.trace.ops import quantize
+    alkaid 0.8.2's ``RND_CONV`` tells a tie by the bits of ``x + 2^-(f+1)`` below ``f``, sliced at ``x``'s fraction
+    width; where ``x``'s last fraction bit is a constant's (a bias), the sum has fewer fraction bits, the slice
+    reads the wrong bit and ties round up (1 LSB off on the ties of a ReLU after a Dense, half of a tagger's
+    events). Its method, with the sum's own width, value by value."""
+    from alkaid.trace import FVArray
 
-    half = 2.0 ** (-f - 1)
-    off = x + half
-    f_x = np.asarray(x.kif[2]).ravel()
-    if np.max(f_x) <= f:  # already on the grid: nothing to round
-        return quantize(x, 1, i, f, "WRAP", "TRN")
-    if np.array_equal(np.asarray(off.kif[2]).ravel(), f_x):  # alkaid's tie test reads the right bits
-        return quantize(x, 1, i, f, "WRAP", "RND_CONV")
+    values = np.asarray(x)
+    out = np.array([_round_half_even_one(v, i, f) for v in values.ravel()]).reshape(values.shape)
+    return FVArray(out, x.solver_options, hwconf=x.hwconf)
 
-    def floor_to(v, bits: int):  # onto the grid of ``bits`` fraction bits, never wrapping
-        return quantize(v, 1, int(np.max(v.kif[1])) + 1, bits, "WRAP", "TRN")
 
-    up = floor_to(off, f)  # rounded half up
-    rest = off - up  # in [0, 2^-f): 0 exactly at a tie
-    above = np.minimum(rest * 2.0 ** int(np.max(rest.kif[2])), 1.0)  # 1 where not a tie
-    halved = up * 2.0 ** (f - 1)
-    odd = (halved - floor_to(halved, 0)) * 2.0  # 1 where up's last bit is set
-    down = np.maximum(odd - above, 0.0)  # a tie rounded up to an odd value
-    return quantize(up - down * 2.0**-f, 1, i, f, "WRAP", "TRN")
+def _round_half_even_one(v, i: int, f: int):
+    _f = int(v.kif[2])
+    if f >= _f:  # on the grid already
+        return v.quantize(1, i, f, "WRAP", "TRN")
+    off = v + 2.0 ** (-f - 1)
+    f_off = int(off.kif[2])
+    if f_off == _f:  # alkaid's slice reads the right bits
+        return v.quantize(1, i, f, "WRAP", "RND_CONV")
+    up = off.quantize(1, i, f, "WRAP", "TRN")  # rounded half up
+    if f_off < f:  # v + 1/2 LSB on a coarser grid: every value a tie, rounded up to an even value
+        return up
+    if f_off == f:  # every value a tie: the last bit cleared
+        return up.bits[:-1].quantize(1, i, f, "WRAP", "TRN")
+    not_tie = off.bits[-(f_off - f) :].unary_bit_op("any") * 2.0**-f
+    return ((not_tie & up.bits[-1:]) + up.bits[:-1]).quantize(1, i, f, "WRAP", "TRN")
 
 
 def fv(values: np.ndarray, like):
