@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 from pathlib import Path
 
 from .cli_args import NON_NEGATIVE, POSITIVE, Parser, fraction, int_at_least, positive_float, repeated_option
@@ -653,9 +654,12 @@ def main(argv: list[str] | None = None) -> int:
     if twice:
         print(f"triggernn: error: {twice}", file=sys.stderr)
         return EXIT_USAGE
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
-    )
+    # triggernn's stage lines at INFO; the libraries' own INFO lines ("keras dict linear") and their warnings
+    # about their own internals (an unseeded initializer, a legacy file format) are not the user's business
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("triggernn").setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    if not args.verbose:
+        warnings.filterwarnings("ignore", module=r"(keras|tf_keras|tensorflow|hls4ml|qkeras)(\.|$)")
     try:
         return args.func(args)
     except TriggerNNError as err:
