@@ -223,10 +223,10 @@ def run_optimize(plan: OptimizePlan, *, progress: bool = True) -> OptimizeResult
     """Search (or resume searching) from ``plan``; see the module docs."""
     from distributed import Client, as_completed
 
-    from .cluster import close_quietly, local_cluster
+    from .cluster import local_cluster
     from .outputs import owned_folder
     from .records import write_json
-    from .scan import _forget_failures_since, _records, run_point
+    from .scan import _records, interrupted, run_point
 
     p = plan
     out = owned_folder(p.out, what="optimize results folder", inputs=[p.source])
@@ -298,13 +298,8 @@ def run_optimize(plan: OptimizePlan, *, progress: bool = True) -> OptimizeResult
                     continue
                 current, best = chosen_design, chosen
     except KeyboardInterrupt:
-        # as a scan does: Ctrl-C reaches the workers, whose trials fail on their way out; close them, then
-        # forget those failures, so that the next start runs the trials again instead of reading them as refused
-        interrupted_at = time.time() - 1.0
-        if cluster is not None:
-            close_quietly(cluster)
-            cluster = None
-        _forget_failures_since(out, interrupted_at)
+        interrupted(cluster, out)
+        cluster = None
         raise
     finally:
         if bar is not None:

@@ -196,6 +196,14 @@ def scan_points(scan: ScanConfig, base: RunConfig) -> list[tuple[str, dict, dict
     return points
 
 
+#: What a point records of the RTL stage, where it ran: ``rtl_<name>`` from ``metrics["rtl"][<key>]``.
+_RTL_RECORD = {
+    "latency_cycles": "latency_cycles",
+    "alkaid_lut": "alkaid_cost",
+    "exact_vs_csim": "exact_vs_csim",
+}
+
+
 def quiet_libraries() -> dict[str, int]:
     """TensorFlow's, hls4ml's and triggernn's stage logs at errors only (a search's console is its progress);
     returns the levels they had, for :func:`logging.Logger.setLevel` to restore."""
@@ -243,9 +251,7 @@ def run_point(key: str, point: dict, cfg_dict: dict, out: str, validation: bool 
             **{"est_bit_weighted_multipliers": est["bit_weighted_multipliers"]},
             # real numbers where the point ran the RTL stage (rtl.enabled): Yosys cells, alkaid's pipeline
             **{f"rtl_{k}": synth[k] for k in ("lut", "ff", "dsp", "carry") if k in synth},
-            **({"rtl_latency_cycles": metrics["rtl"]["latency_cycles"]} if metrics.get("rtl") else {}),
-            **({"rtl_alkaid_lut": metrics["rtl"]["alkaid_cost"]} if metrics.get("rtl") else {}),
-            **({"rtl_exact_vs_csim": metrics["rtl"]["exact_vs_csim"]} if metrics.get("rtl") else {}),
+            **{f"rtl_{k}": metrics["rtl"][key] for k, key in _RTL_RECORD.items() if metrics.get("rtl")},
         )
         if validation:
             from .pipeline import prepare_data
@@ -277,6 +283,16 @@ def _records(out: Path) -> dict[str, dict]:
         except json.JSONDecodeError:  # never written half (atomic), but a hand-edited file should not stop us
             continue
     return found
+
+
+def interrupted(cluster, out: Path) -> None:
+    """After Ctrl-C: it reaches the workers too, and the points (trials) it cut short fail on their way out.
+    Close the local cluster (if any), then forget the failures written since, so that the next start runs
+    those points again instead of reading them as refused."""
+    since = time.time() - 1.0
+    if cluster is not None:
+        close_quietly(cluster)
+    _forget_failures_since(out, since)
 
 
 def _forget_failures_since(out: Path, since: float) -> None:
@@ -336,13 +352,8 @@ def run_scan(
                 for fut in it:
                     ran.append(fut.result()["key"])
         except KeyboardInterrupt:
-            # Ctrl-C reaches the workers too: the points it cut short fail on their way out. Close the
-            # workers, then forget the failures written since, so the next start runs those points again.
-            interrupted_at = time.time() - 1.0
-            if cluster is not None:
-                close_quietly(cluster)
-                cluster = None
-            _forget_failures_since(out, interrupted_at)
+            interrupted(cluster, out)
+            cluster = None
             raise
         finally:  # also on Ctrl-C: finished points are on disk already, the rest run when started again
             if cluster is not None:
