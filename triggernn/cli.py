@@ -192,7 +192,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
 
 def _hls_section(path: Path | None) -> dict | None:
     """The ``hls`` mapping of ``--hls FILE``: the file itself, or the ``hls`` section of a run config."""
-    from .config import read_yaml
+    from .config_io import read_yaml
 
     if path is None:
         return None
@@ -262,7 +262,7 @@ def _cmd_reference(args: argparse.Namespace) -> int:
 def _is_run_config(path: Path, verb: str) -> None:
     """Refuse a config of another verb (a scan, reference or lecture config) given to a run-config verb, naming
     the verb it is for, instead of the schema's list of what a run config lacks."""
-    from .config import config_kind
+    from .config_io import config_kind
 
     kind = config_kind(path)
     if kind != "run":

@@ -168,7 +168,8 @@ def hls_config(hls: HLSConfig | dict | None = None, **fields) -> HLSConfig:
     kept), validated as a run config's ``hls`` section; a ConfigError naming the field otherwise."""
     from pydantic import ValidationError
 
-    from .config import HLSConfig, _format_error
+    from .config import HLSConfig
+    from .config_io import format_validation_error
 
     if isinstance(hls, HLSConfig):
         base = hls
@@ -176,7 +177,7 @@ def hls_config(hls: HLSConfig | dict | None = None, **fields) -> HLSConfig:
         try:
             base = HLSConfig.model_validate(dict(hls or {}))
         except ValidationError as err:
-            raise ConfigError(_format_error(err, "the hls settings")) from None
+            raise ConfigError(format_validation_error(err, "the hls settings")) from None
         except (TypeError, ValueError) as err:
             raise ConfigError(f"the hls settings must be a mapping of HLSConfig fields: {err}") from None
     return base.with_fields(**fields)
@@ -223,7 +224,8 @@ def load_precision(source: str | os.PathLike | dict | None) -> dict[str, dict[st
     the form of a run config's ``hls.precision``; validated like it."""
     from pydantic import ValidationError
 
-    from .config import HLSConfig, _format_error, read_yaml
+    from .config import HLSConfig
+    from .config_io import format_validation_error, read_yaml
 
     if source is None:
         return {}
@@ -238,7 +240,7 @@ def load_precision(source: str | os.PathLike | dict | None) -> dict[str, dict[st
     try:
         return HLSConfig.model_validate({"precision": data}).precision
     except ValidationError as err:
-        raise ConfigError(_format_error(err, where).replace("'precision.", "'")) from None
+        raise ConfigError(format_validation_error(err, where).replace("'precision.", "'")) from None
 
 
 @dataclass(frozen=True)

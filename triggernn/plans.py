@@ -167,7 +167,7 @@ def check_file(path: str | os.PathLike) -> str:
     A run config gets :func:`plan_run` (outputs checked as a first run would find them, ``force`` off); a scan
     config :func:`plan_scan`; a reference config its own validation; a lecture config its loader.
     """
-    from .config import config_kind
+    from .config_io import config_kind
     from .reference.config import load_reference_config
 
     path = Path(path)

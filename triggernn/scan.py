@@ -129,11 +129,11 @@ def load_scan(path: str | os.PathLike) -> tuple[ScanConfig, RunConfig]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"scan config '{path}' does not exist: pass e.g. configs/scans/jet_dense.yaml")
-    from .config import _format_error, read_yaml
+    from .config_io import format_validation_error, read_yaml
 
     tree = read_yaml(path)  # the one YAML loader: duplicate keys refused
     if isinstance(tree, dict) and not {"grid", "base"} & set(tree):
-        from .config import config_kind
+        from .config_io import config_kind
 
         kind = config_kind(path)
         hint = {"run": "triggernn run", "reference": "triggernn reference", "lecture": "triggernn lecture"}[
@@ -147,7 +147,7 @@ def load_scan(path: str | os.PathLike) -> tuple[ScanConfig, RunConfig]:
     try:
         scan = ScanConfig.model_validate(tree)
     except ValidationError as err:
-        raise ConfigError(_format_error(err, f"the scan config {path}")) from None
+        raise ConfigError(format_validation_error(err, f"the scan config {path}")) from None
     if not scan.grid or any(not v for v in scan.grid.values()):
         raise ConfigError(f"{path}: 'grid' needs at least one key with at least one value")
     base = load_config((path.parent / scan.base) if not Path(scan.base).is_absolute() else scan.base)

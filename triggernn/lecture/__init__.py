@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..config import read_yaml
+from ..config_io import read_yaml
 from ..errors import ConfigError
 
 __all__ = ["EXAMPLES", "load_example", "run_example"]

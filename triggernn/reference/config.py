@@ -9,7 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
 
-from ..config import _format_error, _Strict, check_name, read_yaml
+from ..config import _Strict, check_name
+from ..config_io import format_validation_error, read_yaml
 from ..errors import ConfigError
 
 __all__ = ["SHIPPED", "FlowRunConfig", "GANRunConfig", "is_reference_config", "load_reference_config"]
@@ -98,4 +99,4 @@ def load_reference_config(source: str | os.PathLike | dict[str, Any]) -> FlowRun
     try:
         return _ADAPTER.validate_python(data)
     except ValidationError as err:
-        raise ConfigError(_format_error(err, str(where))) from None
+        raise ConfigError(format_validation_error(err, str(where))) from None
