@@ -103,7 +103,7 @@ def test_points_cut_short_by_an_interrupt_run_again(tmp_path):
     import os
     import time
 
-    from triggernn.scan import _forget_failures_since
+    from triggernn.trials import forget_failures_since
 
     points = tmp_path / "points"
     points.mkdir()
@@ -112,5 +112,5 @@ def test_points_cut_short_by_an_interrupt_run_again(tmp_path):
         (points / f"{key}.json").write_text(json.dumps({"key": key, "status": status}))
         if when is not None:
             os.utime(points / f"{key}.json", (when, when))
-    _forget_failures_since(tmp_path, time.time() - 10)
+    forget_failures_since(tmp_path, time.time() - 10)
     assert sorted(p.stem for p in points.glob("*.json")) == ["broken", "done"]

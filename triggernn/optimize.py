@@ -226,12 +226,12 @@ def run_optimize(plan: OptimizePlan, *, progress: bool = True) -> OptimizeResult
     from .cluster import local_cluster
     from .outputs import owned_folder
     from .records import write_json
-    from .scan import _records, interrupted, run_point
+    from .trials import interrupted, read_records, run_point
 
     p = plan
     out = owned_folder(p.out, what="optimize results folder", inputs=[p.source])
     t0 = time.monotonic()
-    done = _records(out)
+    done = read_records(out)
     ran = 0
     cluster = None if p.scheduler else local_cluster(p.workers)
     bar = None
@@ -380,7 +380,7 @@ def _confirm(best_path: Path, out: Path) -> dict[str, Any]:
     import warnings
 
     from .pipeline import run
-    from .scan import quiet_libraries
+    from .trials import quiet_libraries
 
     cfg = load_config(best_path)
     cfg = cfg.with_overrides(rtl={**cfg.rtl.model_dump(), "enabled": True, "synthesize": True})

@@ -34,7 +34,7 @@ def plot_trials(trials, baseline, best, floor: float, path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .scan import pareto_front
+    from .trials import pareto_front
 
     ok = [t for t in trials if "rtl_alkaid_lut" in t and "val_accuracy_qkeras" in t]
     fig, ax = plt.subplots(figsize=(7, 4.5))

@@ -25,20 +25,16 @@ import hashlib
 import itertools
 import json
 import os
-import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from triggernn.records import write_json
-
-from .cluster import close_quietly, local_cluster
+from .cluster import local_cluster
 from .config import RunConfig, check_name, load_config
 from .errors import ConfigError
+from .trials import interrupted, pareto_front, read_records, run_point
 
 __all__ = ["ScanConfig", "ScanResult", "load_scan", "pareto_front", "run_scan", "scan_points"]
 
@@ -196,115 +192,6 @@ def scan_points(scan: ScanConfig, base: RunConfig) -> list[tuple[str, dict, dict
     return points
 
 
-#: What a point records of the RTL stage, where it ran: ``rtl_<name>`` from ``metrics["rtl"][<key>]``.
-_RTL_RECORD = {
-    "latency_cycles": "latency_cycles",
-    "alkaid_lut": "alkaid_cost",
-    "exact_vs_csim": "exact_vs_csim",
-}
-
-
-def quiet_libraries() -> dict[str, int]:
-    """TensorFlow's, hls4ml's and triggernn's stage logs at errors only (a search's console is its progress);
-    returns the levels they had, for :func:`logging.Logger.setLevel` to restore."""
-    import logging
-
-    before = {}
-    for name in ("tensorflow", "triggernn", "hls4ml"):
-        before[name] = logging.getLogger(name).level
-        logging.getLogger(name).setLevel(logging.ERROR)
-    return before
-
-
-def run_point(key: str, point: dict, cfg_dict: dict, out: str, validation: bool = False) -> dict:
-    """One point, start to end, in a Dask worker: its record, also written to ``<out>/points/<key>.json``.
-    With ``validation``, the float and QKeras models' accuracies on the validation split too (what a search
-    selects on; QKeras equals the firmware there, bit for bit, where the verification passed)."""
-    import warnings
-
-    from .pipeline import run
-
-    # a worker's console is the scan's: keep TensorFlow's and hls4ml's chatter out of it (errors are recorded)
-    warnings.filterwarnings("ignore")
-    quiet_libraries()
-
-    out_dir = Path(out)
-    record: dict[str, Any] = {"key": key, **{f"p:{k}": v for k, v in point.items()}, "status": "ok"}
-    t0 = time.perf_counter()
-    try:
-        r = run(
-            load_config(cfg_dict), run_root=out_dir / "runs", project_root=out_dir / "hls", progress=False
-        )
-        v = r.verification
-        metrics = json.loads((r.run_dir / "metrics.json").read_text())
-        est = metrics["estimate"]["totals"]
-        synth = (metrics.get("rtl") or {}).get("synthesis") or {}
-        record.update(
-            passed=v.passed,
-            bit_exact=v.bit_exact_fraction,
-            argmax_agreement=v.output_argmax_agreement,
-            **{f"accuracy_{k}": m.accuracy for k, m in v.metrics.items()},
-            **{
-                f"est_{k}": est[k]
-                for k in ("multipliers", "dsp", "lut_multipliers", "bops", "ii", "latency_cycles")
-            },
-            **{"est_bit_weighted_multipliers": est["bit_weighted_multipliers"]},
-            # real numbers where the point ran the RTL stage (rtl.enabled): Yosys cells, alkaid's pipeline
-            **{f"rtl_{k}": synth[k] for k in ("lut", "ff", "dsp", "carry") if k in synth},
-            **{f"rtl_{k}": metrics["rtl"][key] for k, key in _RTL_RECORD.items() if metrics.get("rtl")},
-        )
-        if validation:
-            from .pipeline import prepare_data
-
-            ds, grid = prepare_data(r.config)
-            for which, model in (("float", r.float_model), ("qkeras", r.qkeras_model)):
-                scores = model.predict(grid["X_val"], batch_size=4096, verbose=0)
-                record[f"val_accuracy_{which}"] = float(np.mean(np.argmax(scores, 1) == ds.y_val))
-    except Exception as err:  # a failed point is a result, never the end of the scan
-        record.update(
-            status="failed", error=f"{type(err).__name__}: {err}"[:2000], traceback=traceback.format_exc()
-        )
-    finally:
-        import tensorflow as tf
-
-        tf.keras.backend.clear_session()
-    record["seconds"] = round(time.perf_counter() - t0, 1)
-    points = out_dir / "points"
-    points.mkdir(parents=True, exist_ok=True)
-    write_json(points / f"{key}.json", record, indent=1)
-    return record
-
-
-def _records(out: Path) -> dict[str, dict]:
-    found = {}
-    for p in sorted((out / "points").glob("*.json")):
-        try:
-            found[p.stem] = json.loads(p.read_text())
-        except json.JSONDecodeError:  # never written half (atomic), but a hand-edited file should not stop us
-            continue
-    return found
-
-
-def interrupted(cluster, out: Path) -> None:
-    """After Ctrl-C: it reaches the workers too, and the points (trials) it cut short fail on their way out.
-    Close the local cluster (if any), then forget the failures written since, so that the next start runs
-    those points again instead of reading them as refused."""
-    since = time.time() - 1.0
-    if cluster is not None:
-        close_quietly(cluster)
-    _forget_failures_since(out, since)
-
-
-def _forget_failures_since(out: Path, since: float) -> None:
-    """Remove the failed point records written after ``since`` (a Unix time): points an interrupt cut short."""
-    for path in (out / "points").glob("*.json"):
-        try:
-            if path.stat().st_mtime >= since and json.loads(path.read_text()).get("status") != "ok":
-                path.unlink()
-        except (OSError, json.JSONDecodeError):
-            continue
-
-
 def run_scan(
     path: str | os.PathLike,
     *,
@@ -324,7 +211,7 @@ def run_scan(
     plan = plan_scan(path, out=out, scheduler=scheduler, check_models=False)  # before any folder or worker
     scan, points, scheduler = plan.scan, plan.points, plan.scheduler
     out = owned_folder(plan.out, what="scan results folder", inputs=[path])
-    done = _records(out)
+    done = read_records(out)
     todo = [p for p in points if p[0] not in done or (retry_failed and done[p[0]].get("status") != "ok")]
     skipped = [p[0] for p in points if p not in todo]
     ran: list[str] = []
@@ -358,7 +245,7 @@ def run_scan(
         finally:  # also on Ctrl-C: finished points are on disk already, the rest run when started again
             if cluster is not None:
                 cluster.close()
-    records = [r for k, r in _records(out).items() if k in {p[0] for p in points}]
+    records = [r for k, r in read_records(out).items() if k in {p[0] for p in points}]
     table = _write_table(records, out / "results.csv")
     plot = _plot_pareto(records, scan.cost, out / "pareto.png")
     return ScanResult(out=out, records=records, table=table, plot=plot, ran=ran, skipped=skipped)
@@ -375,17 +262,6 @@ def _write_table(records: list[dict], path: Path) -> Path:
         w.writerows(records)
     tmp.replace(path)
     return path
-
-
-def pareto_front(points: list[tuple[float, float]]) -> list[int]:
-    """Indices of the points no other point beats on both cost (lower) and accuracy (higher), by cost."""
-    order = sorted(range(len(points)), key=lambda i: (points[i][0], -points[i][1]))
-    front, best = [], -float("inf")
-    for i in order:
-        if points[i][1] > best:
-            front.append(i)
-            best = points[i][1]
-    return front
 
 
 def _plot_pareto(records: list[dict], cost: str, path: Path) -> Path:
