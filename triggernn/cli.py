@@ -1,4 +1,5 @@
-"""``triggernn <verb>``: run, verify, compare, check, data generate, data info."""
+"""``triggernn <verb>``: the grammar of every verb (flags, ranges, help) and the one edge where errors become
+exit codes; what each verb does is in :mod:`triggernn.cli_commands`."""
 
 from __future__ import annotations
 
@@ -9,321 +10,29 @@ import warnings
 from pathlib import Path
 
 from .cli_args import NON_NEGATIVE, POSITIVE, Parser, fraction, int_at_least, positive_float, repeated_option
-from .errors import ConfigError, TriggerNNError
+from .cli_commands import (
+    EXIT_BUG,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    cmd_bench,
+    cmd_check,
+    cmd_compare,
+    cmd_compile,
+    cmd_data_benchmark,
+    cmd_generate,
+    cmd_info,
+    cmd_lecture,
+    cmd_optimize,
+    cmd_reference,
+    cmd_rtl,
+    cmd_run,
+    cmd_scan,
+    cmd_synth,
+    cmd_verify,
+)
+from .errors import TriggerNNError
 
 __all__ = ["main"]
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
-    from .config import load_config
-    from .pipeline import run
-    from .reference.config import is_reference_config
-
-    if is_reference_config(args.config):  # configs/flow.yaml, configs/gan.yaml
-        from .reference.config import load_reference_config
-
-        ref = load_reference_config(args.config)
-        if args.max_jets is not None:
-            raise ConfigError(
-                f"--max-jets: {args.config} is a {ref.reference} reference config, whose data are its evaluate_on "
-                "jets: drop the flag"
-            )
-        if args.epochs is not None:
-            ref = ref.with_fields(epochs=args.epochs)
-        return _reference_report(ref, Path(args.runs) / ref.name, args.projects, args.quiet)
-    cfg = load_config(args.config)
-    if args.epochs is not None:
-        cfg = cfg.with_overrides(train={"epochs": args.epochs})
-    if args.max_jets is not None:
-        cfg = cfg.with_overrides(data={"max_jets": args.max_jets})
-    result = run(
-        cfg, run_root=args.runs, project_root=args.projects, progress=not args.quiet, force=args.force
-    )
-    print("\n" + (result.run_dir / "model_summary.txt").read_text().rstrip())
-    return _verdict(result)
-
-
-def _verdict(result) -> int:
-    """Print a result's summary (its failures on stderr); exit 0 if it passed, 1 if not."""
-    print("\n" + "\n".join(result.summary()))
-    for f in result.verification.failures:
-        print(f"FAILED: {f}", file=sys.stderr)
-    return 0 if result.passed else EXIT_FAILED
-
-
-def _summary(name: str, v, project: Path, report: Path) -> None:
-    print(f"\n== {name}: {'PASS' if v.passed else 'FAIL'}")
-    print(f"project        {project}")
-    print(f"report         {report}")
-    print("\n".join(v.summary()))
-    for f in v.failures:
-        print(f"FAILED: {f}", file=sys.stderr)
-
-
-def _cmd_verify(args: argparse.Namespace) -> int:
-    from .audit import verify_saved
-    from .config import load_config
-
-    _is_run_config(args.config, "verify")
-    cfg = load_config(args.config)
-    if args.data is not None:
-        cfg = cfg.with_overrides(data={"source": str(args.data)})
-    if args.max_jets is not None:
-        cfg = cfg.with_overrides(data={"max_jets": args.max_jets})
-    v, report = verify_saved(
-        cfg,
-        args.model,
-        float_model=args.float_model,
-        project=args.project,
-        run_root=args.runs,
-        out_dir=args.out,
-    )
-    _summary(cfg.name, v, args.project or report.parent / "hls_project", report)
-    return 0 if v.passed else 1
-
-
-def _cmd_generate(args: argparse.Namespace) -> int:
-    from .data import generate_jets
-
-    physics = {k: v for k, v in (("wz", args.wz), ("qcd", args.qcd), ("labels", args.labels), ("jets", args.jets),
-                                 ("hard_pt", args.hard_pt), ("detector", args.detector), ("mpi", args.mpi))
-               if v is not None}  # fmt: skip
-    common = dict(seed=args.seed, pt_min=args.pt_min, pt_max=args.pt_max, max_constituents=args.max_constituents,
-                  progress=not args.quiet, **physics)  # fmt: skip
-    if args.shards or args.scheduler:
-        from .data.shards import generate_shards
-
-        if args.processes is not None:
-            raise ConfigError(
-                "--processes sets a single file's workers; shards on Dask take --workers instead"
-            )
-        if args.force:
-            raise ConfigError("--force replaces a jet file; a shard folder resumes instead: drop --force")
-
-        if args.output.suffix.lower() == ".root":
-            raise ConfigError(f"--shards writes a folder of ROOT files: pass a folder, not '{args.output}'")
-        res = generate_shards(
-            args.output, args.n_jets, scheduler=args.scheduler, workers=args.workers, **common
-        )
-        print("\n".join(res.summary()))
-        return 0
-    path = generate_jets(args.output, args.n_jets, processes=args.processes, force=args.force, **common)
-    print(f"wrote {path}")
-    return 0
-
-
-def _cmd_data_benchmark(args: argparse.Namespace) -> int:
-    from .data.benchmark import benchmark_sample
-
-    res = benchmark_sample(None if args.file == "embedded" else args.file, model=args.model, seed=args.seed)
-    print("\n".join(res.summary()))
-    return 0
-
-
-def _cmd_info(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from .data import load_jets
-
-    ds = load_jets(None if args.file == "embedded" else args.file, args.representation)
-    print(f"source {ds.source}, representation {ds.representation}, classes {', '.join(ds.class_names)}")
-    for split in ("train", "val", "test"):
-        X, y = getattr(ds, f"X_{split}"), getattr(ds, f"y_{split}")
-        print(f"  {split:<5} X {X.shape} per class {np.bincount(y, minlength=len(ds.class_names)).tolist()}")
-    return 0
-
-
-def _cmd_compare(args: argparse.Namespace) -> int:
-    from .report.compare import compare_runs
-
-    paths = compare_runs(args.runs, args.out)
-    print(paths["markdown"].read_text())
-    print(f"wrote {paths['markdown']} and {paths['html']}")
-    return 0
-
-
-def _cmd_lecture(args: argparse.Namespace) -> int:
-    from .lecture import EXAMPLES, load_example, run_example
-
-    names = list(EXAMPLES) if args.example == "all" else [args.example]
-    ok = True
-    for name in names:
-        cfg = load_example(name)
-        result, lines = run_example(cfg, args.out, args.projects)
-        passed = getattr(result, "passed", True)
-        ok &= passed
-        print(f"\n== lecture: {cfg.example} ({cfg.name}){'' if passed else ': FAIL'}")
-        print("\n".join(lines))
-        print(f"plot           {result.plot}")
-    return 0 if ok else 1
-
-
-def _cmd_compile(args: argparse.Namespace) -> int:
-    from .compiler import plan_compile, run_compile
-    from .validate import path_name
-
-    path_name(args.model, "the model file")
-    plan = plan_compile(
-        args.model,
-        args.data,
-        name=args.name or _name_from(args.model),
-        width=args.width,
-        tolerance=args.tolerance,
-        headroom_bits=args.headroom,
-        input_range=tuple(args.input_range) if args.input_range else None,
-        weights=args.weights,
-        out=args.out,
-        run_root=args.runs,
-        hls=_hls_section(args.hls),
-        io_type=args.io_type,
-        strategy=args.strategy,
-        reuse_factor=args.reuse_factor,
-        backend=args.backend,
-        compare_default=not args.no_default,
-        force=args.force,
-        precision=args.precision,
-        task=args.task,
-    )
-    if args.check:  # the same plan as the work, and nothing written
-        print(f"ok    {plan.summary()}")
-        return 0
-    return _verdict(run_compile(plan))
-
-
-def _hls_section(path: Path | None) -> dict | None:
-    """The ``hls`` mapping of ``--hls FILE``: the file itself, or the ``hls`` section of a run config."""
-    from .config_io import read_yaml
-
-    if path is None:
-        return None
-    tree = read_yaml(path)
-    if not isinstance(tree, dict):
-        raise ConfigError(
-            f"{path}: expected a mapping of hls settings (io_type, strategy, ...), got {tree!r:.60}"
-        )
-    if "hls" in tree or {"name", "model", "data", "train", "quantization"} & set(tree):  # a run config
-        return tree.get("hls") or {}
-    return tree
-
-
-def _name_from(model: Path) -> str:
-    """A folder name from a model's file name: ``tagger.v2.h5`` -> ``tagger_v2`` (``--name`` overrides)."""
-    stem = model.name[: -len(model.suffix)] if model.suffix and not model.is_dir() else model.name
-    return "".join(c if c.isalnum() or c in "_-" else "_" for c in stem) or "model"
-
-
-def _cmd_bench(args: argparse.Namespace) -> int:
-    from .benchmark import DEFAULT_MODELS, run_benchmark
-
-    run_benchmark(args.models or DEFAULT_MODELS, args.out, epochs=args.epochs, workers=args.workers)
-    return 0
-
-
-def _cmd_scan(args: argparse.Namespace) -> int:
-    from .scan import run_scan
-
-    res = run_scan(args.config, out=args.out, scheduler=args.scheduler, workers=args.workers,
-                   retry_failed=args.retry_failed)  # fmt: skip
-    print("\n".join(res.summary()))
-    return 0 if res.passed else 1
-
-
-def _cmd_optimize(args: argparse.Namespace) -> int:
-    from .optimize import plan_optimize, run_optimize
-
-    _is_run_config(args.config, "optimize")
-    plan = plan_optimize(args.config, max_drop=args.max_drop, rounds=args.rounds, epochs=args.epochs,
-                         widths=not args.no_widths, time_budget_s=args.time_budget * 60, out=args.out,
-                         scheduler=args.scheduler, workers=args.workers, confirm=not args.no_confirm)  # fmt: skip
-    if args.check:
-        print(plan.summary())
-        return 0
-    res = run_optimize(plan, progress=not args.quiet)
-    print("\n".join(res.summary()))
-    return 0
-
-
-def _cmd_reference(args: argparse.Namespace) -> int:
-    from .reference.config import load_reference_config
-
-    cfg = load_reference_config(args.model)
-    flags = {"retrain": args.retrain or None, "epochs": args.epochs, "save_to": args.save_to, "data": args.data,
-             "evaluate_on": args.evaluate_on, "student_epochs": args.student_epochs}  # fmt: skip
-    given = {k: v for k, v in flags.items() if v is not None}
-    unread = [k for k in given if k not in type(cfg).model_fields]
-    if unread:  # a flag the reference does not read would be ignored
-        raise ConfigError(
-            f"--{unread[0].replace('_', '-')} does not apply to the {cfg.reference} reference: drop it"
-        )
-    cfg = cfg.with_fields(**given)
-    return _reference_report(cfg, args.out or Path("runs") / cfg.name, args.projects, args.quiet)
-
-
-def _is_run_config(path: Path, verb: str) -> None:
-    """Refuse a config of another verb (a scan, reference or lecture config) given to a run-config verb, naming
-    the verb it is for, instead of the schema's list of what a run config lacks."""
-    from .config_io import config_kind
-
-    kind = config_kind(path)
-    if kind != "run":
-        verbs = {"scan": "triggernn scan", "reference": "triggernn reference", "lecture": "triggernn lecture"}
-        raise ConfigError(f"{path} is a {kind} config, not a run config: `triggernn {verb}` takes a run config; "
-                          f"run this one with `{verbs[kind]} {path}`")  # fmt: skip
-
-
-def _reference_report(cfg, out: Path, projects, quiet: bool) -> int:
-    """Run a reference, print its report; exit 1 where its FPGA model does not reproduce it."""
-    from .reference.run import run_reference
-
-    res = run_reference(cfg, out, projects, progress=not quiet)
-    print("\n".join(res.summary()))
-    return 0 if res.passed else 1
-
-
-def _cmd_synth(args: argparse.Namespace) -> int:
-    from .hls.synth import synthesize
-
-    run_dir = args.run or Path("runs") / args.project.name
-    result = synthesize(args.project, run_dir)
-    s, e = result["synthesis"], result["estimate"] or {}
-    rows = [
-        ("latency (cycles)", s.get("BestLatency"), e.get("latency_cycles")),
-        ("interval (cycles)", s.get("IntervalMin"), e.get("ii")),
-        ("DSP", s.get("DSP"), e.get("dsp")),
-        ("LUT", s.get("LUT"), f"{e.get('lut_multipliers')} LUT multipliers" if e else None),
-        ("FF", s.get("FF"), None),
-        ("BRAM_18K", s.get("BRAM_18K"), None),
-    ]
-    print(f"{'':<18} {'synthesis':>12} {'estimate':>24}")
-    for name, real, est in rows:
-        print(f"{name:<18} {real if real is not None else '-':>12} {est if est is not None else '-':>24}")
-    return 0
-
-
-def _cmd_rtl(args: argparse.Namespace) -> int:
-    from .compiler import load_calibration_data
-    from .hdl import rtl
-
-    X = load_calibration_data(args.data)[0] if args.data is not None else None
-    res = rtl(args.project, X, clock_period=args.clock_period, latency_cutoff=args.latency_cutoff,
-              simulate=not args.no_sim, synthesize=not args.no_synth, synth_timeout_s=args.synth_timeout,
-              synth_jobs=args.synth_jobs, keep_softmax=args.keep_softmax, force=args.force)  # fmt: skip
-    print("\n".join(res.summary()))
-    return 0 if res.passed or args.no_sim else 1
-
-
-def _cmd_check(args: argparse.Namespace) -> int:
-    """The plan of each file's verb, built as that verb builds it (everything short of training)."""
-    from .plans import check_file
-
-    failed = 0
-    for path in args.configs:
-        try:
-            print(f"{path}: {check_file(path)}")
-        except TriggerNNError as err:  # each file judged; the exit code says whether any failed
-            failed += 1
-            print(f"triggernn: error: {path}: {err}", file=sys.stderr)
-    return EXIT_USAGE if failed else 0
 
 
 _FORCE = (
@@ -354,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--projects", default="hls_projects", help="where HLS projects go (hls_projects/<name>/)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     r.add_argument("--force", action="store_true", help=_FORCE)
-    r.set_defaults(func=_cmd_run)
+    r.set_defaults(func=cmd_run)
 
     v = sub.add_parser(
         "verify",
@@ -373,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--max-jets", type=int_at_least(50), default=None, help="override data.max_jets")
     v.add_argument("--runs", default="runs", help="where `triggernn run` saved models (runs/<name>/)")
     v.add_argument("--out", type=Path, default=None, help="report folder (default runs/<name>/verify)")
-    v.set_defaults(func=_cmd_verify)
+    v.set_defaults(func=cmd_verify)
 
     cmp = sub.add_parser(
         "compare", help="several runs side by side (verification and physics), from metrics.json"
@@ -385,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
         default=Path("runs") / "comparison",
         help="where comparison.md/html go (default runs/comparison/; never a folder of your own files)",
     )
-    cmp.set_defaults(func=_cmd_compare)
+    cmp.set_defaults(func=cmd_compare)
 
     lec = sub.add_parser(
         "lecture",
@@ -395,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     lec.add_argument("example", help="gates | gradients | approximation | rnn | all, or a YAML config path")
     lec.add_argument("--out", default="runs/lecture", help="where plots and result.json go (<out>/<name>/)")
     lec.add_argument("--projects", default="hls_projects/lecture", help="where the compiled projects go")
-    lec.set_defaults(func=_cmd_lecture)
+    lec.set_defaults(func=cmd_lecture)
 
     cp = sub.add_parser(
         "compile",
@@ -458,7 +167,7 @@ def _parser() -> argparse.ArgumentParser:
         help="YAML/JSON of per-layer types over the calibrated ones, e.g. 'fc1: {accum: ap_fixed<24,10>}' "
         "(keys as in a run config's hls.precision)",
     )
-    cp.set_defaults(func=_cmd_compile)
+    cp.set_defaults(func=cmd_compile)
 
     b = sub.add_parser(
         "bench",
@@ -468,7 +177,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--out", type=Path, default=Path("runs/benchmark"), help="where JSON, plot, runs go")
     b.add_argument("--epochs", type=POSITIVE, default=None, help="override the configs' training epochs")
     b.add_argument("--workers", type=POSITIVE, default=1, help="processes for emulate() (default 1)")
-    b.set_defaults(func=_cmd_bench)
+    b.set_defaults(func=cmd_bench)
 
     sc = sub.add_parser(
         "scan",
@@ -481,7 +190,7 @@ def _parser() -> argparse.ArgumentParser:
     sc.add_argument("--workers", type=POSITIVE, default=2, help="LocalCluster worker processes (default 2)")
     sc.add_argument("--out", type=Path, default=None, help="results folder (default runs/<scan name>)")
     sc.add_argument("--retry-failed", action="store_true", help="run failed points again")
-    sc.set_defaults(func=_cmd_scan)
+    sc.set_defaults(func=cmd_scan)
 
     op = sub.add_parser(
         "optimize",
@@ -509,7 +218,7 @@ def _parser() -> argparse.ArgumentParser:
     op.add_argument("--out", type=Path, default=None, help="results folder (default runs/optimize_<name>)")
     op.add_argument("--check", action="store_true", help="check the plan and stop")
     op.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    op.set_defaults(func=_cmd_optimize)
+    op.set_defaults(func=cmd_optimize)
 
     ref = sub.add_parser(
         "reference",
@@ -544,14 +253,14 @@ def _parser() -> argparse.ArgumentParser:
         default=Path("hls_projects"),
         help="where the HLS projects go (flow_student/, gan_generator/)",
     )
-    ref.set_defaults(func=_cmd_reference)
+    ref.set_defaults(func=cmd_reference)
 
     sy = sub.add_parser(
         "synth", help="C synthesis with Vitis/Vivado HLS (when installed), real numbers beside the estimates"
     )
     sy.add_argument("project", type=Path, help="an emitted project, e.g. hls_projects/jet_dense")
     sy.add_argument("--run", type=Path, default=None, help="its run folder (default runs/<project name>)")
-    sy.set_defaults(func=_cmd_synth)
+    sy.set_defaults(func=cmd_synth)
 
     rt = sub.add_parser(
         "rtl",
@@ -586,11 +295,11 @@ def _parser() -> argparse.ArgumentParser:
         help="Yosys processes at once, one pipeline stage each (default: all cores)",
     )
     rt.add_argument("--force", action="store_true", help=_FORCE)
-    rt.set_defaults(func=_cmd_rtl)
+    rt.set_defaults(func=cmd_rtl)
 
     c = sub.add_parser("check", help="validate config files")
     c.add_argument("configs", nargs="+", type=Path)
-    c.set_defaults(func=_cmd_check)
+    c.set_defaults(func=cmd_check)
 
     d = sub.add_parser("data", help="generate or inspect jet datasets").add_subparsers(
         dest="data_verb", required=True
@@ -624,7 +333,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     g.add_argument("-q", "--quiet", action="store_true")
     g.add_argument("--force", action="store_true", help="replace an existing jet file that triggernn wrote")
-    g.set_defaults(func=_cmd_generate)
+    g.set_defaults(func=cmd_generate)
     b = d.add_parser(
         "benchmark", help="the reference tagger on a sample: AUCs and accuracy beside the official ones"
     )
@@ -633,16 +342,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--model", choices=["dense", "hgb"], default="dense")
     b.add_argument("--seed", type=int, default=0)
-    b.set_defaults(func=_cmd_data_benchmark)
+    b.set_defaults(func=cmd_data_benchmark)
     i = d.add_parser("info", help="summarise a dataset ('embedded' for the shipped one)")
     i.add_argument("file", nargs="?", default="embedded")
     i.add_argument("--representation", default="features", choices=["features", "images", "sequences"])
-    i.set_defaults(func=_cmd_info)
+    i.set_defaults(func=cmd_info)
     return p
-
-
-#: Exit codes: a verdict that failed, a user error (bad input, argparse's too), an interrupt, a bug.
-EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BUG = 1, 2, 130, 3
 
 
 def main(argv: list[str] | None = None) -> int:
