@@ -50,7 +50,7 @@ def user_files(tmp_path_factory):
     X = rng.normal(size=(200, 16)).astype(np.float32)
     labels = {"onehot": np.eye(3)[y], "strings": np.array(list("abc"))[y], "fractions": y + 0.5,
               "short": y[:150], "minus": y - 1, "five": np.arange(200) % 5, "nan_y": y * np.nan,
-              "one_class": np.zeros(200, dtype=int)}  # fmt: skip
+              "one_class": np.zeros(200, dtype=int), "bool": y > 1}  # fmt: skip
     for name, lab in labels.items():
         np.savez(d / f"y_{name}.npz", X=X, y=lab)
     import uproot
@@ -59,6 +59,7 @@ def user_files(tmp_path_factory):
         f["events"] = {"x": np.arange(5.0)}
     np.save(d / "objects.npy", np.array([{"a": 1}] * 200, dtype=object), allow_pickle=True)
     np.save(d / "complex.npy", X + 1j)
+    (d / "weights.json").write_text('{"my": "settings"}\n')  # a user's file where --save-to weights.pt writes
     configs = {
         "dup.yaml": "name: x\nname: y\n",
         "epochs_true.yaml": "name: x\ntrain:\n  epochs: true\n",
@@ -90,6 +91,17 @@ def user_files(tmp_path_factory):
         "unicode_name.yaml": "name: jét_ü\n",
         "plain.yaml": "name: x\n",
         "lecture_escape.yaml": "example: gates\nname: ../../escape\n",
+        # the second sweep of 2026-12-07
+        "layers_base.yaml": "name: lb\nquantization:\n  layers:\n    fc1: {weight: {bits: 3, integer: 0}}\n",
+        "bits_scan.yaml": "name: s\nbase: layers_base.yaml\ngrid:\n  bits: [4, 6]\n",
+        "self_scan.yaml": "name: s\nbase: self_scan.yaml\ngrid:\n  bits: [4, 6]\n",
+        "accum_wide.yaml": "name: x\nhls:\n  precision:\n    fc1: {accum: 'ap_fixed<24,30>'}\n",
+        "softmax_off.yaml": "name: x\nmodel:\n  softmax: false\nhls:\n  softmax: {table_size: 2048}\n",
+        "empty.yaml": "",
+        "nan_lr.yaml": "name: x\ntrain:\n  learning_rate: .nan\n",
+        "seed.yaml": "name: x\ntrain:\n  seed: -1\n",
+        "lecture_type.yaml": "example: rnn\ninput_type: ap_fixed<8,12>\n",
+        "lecture_key.yaml": "example: gates\nlearning_rat: 0.1\n",
     }
     for name, text in configs.items():
         (d / name).write_text(text)
@@ -174,7 +186,7 @@ CASES = [
     (["data", "generate", "-o", "mine.root", "--n-jets", "10"], "exists .*--force to replace it"),
     (["rtl", "mydata", "--clock-period", "2", "--latency-cutoff", "50"], "cannot run at a 2 ns clock"),
     (["rtl", "mydata", "--clock-period", "0.01"], "at least 1.*beyond any FPGA"),
-    (["rtl", "mydata", "--no-sim", "--data", "calib.npz"], "simulation off"),
+    (["rtl", "mydata", "--no-sim", "--data", "calib.npz"], "--data does nothing beside --no-sim"),
     (["run", "rtl_clock.yaml"], "latency_cutoff 50 ns .* cannot run at hls.clock_period 2 ns"),
     (["check", "rtl_clock.yaml"], "latency_cutoff 50 ns"),
     (["run", "fast_clock.yaml"], "clock_period"),
@@ -226,6 +238,27 @@ CASES = [
     (["data", "generate", "-o", "a.root", "--output", "b.root", "--n-jets", "10"], "given twice"),
     # a folder even root cannot write in (os.access says yes there)
     ([*COMPILE, "--out", "/proc/triggernn"], "'/proc' is not writable"),
+    # the second sweep of 2026-12-07: a file beside the one named, configs of another verb, keys that do nothing
+    (["reference", "flow", "--retrain", "--save-to", "weights.pt"], "would replace 'weights.json'"),
+    (["reference", "flow", "--retrain", "--save-to", "notes.txt"], "a name ending in .pt"),
+    (["run", str(ROOT / "configs" / "scans" / "jet_dense.yaml")], "is a scan config, not a run config"),
+    (["run", str(ROOT / "configs" / "lecture" / "rnn.yaml")], "is a lecture config, not a run config"),
+    (["check", "self_scan.yaml"], "is a scan config, not a run config"),
+    (["check", "bits_scan.yaml"], "quantization.layers.fc1.weight replaces"),
+    (["check", "accum_wide.yaml"], "cannot exceed the width"),
+    (["check", "softmax_off.yaml"], "model.softmax is false"),
+    (["check", "empty.yaml"], "is empty"),
+    (["check", "nan_lr.yaml"], "finite number"),
+    (["check", "seed.yaml"], "greater than or equal to 0"),
+    (["check", "lecture_type.yaml"], "cannot exceed the width"),
+    (["check", "lecture_key.yaml"], "unknown key 'learning_rat'"),
+    (["rtl", "mydata", "--no-synth", "--synth-jobs", "2"], "--synth-jobs does nothing beside --no-synth"),
+    (["data", "generate", "-o", "x.root", "--workers", "3"], "--workers does nothing without --shards"),
+    (["compare", "mydata", "./mydata/"], "is the run 'mydata' again"),
+    (["synth", "notes.txt"], "is not an hls4ml project folder"),
+    (["data", "info", "model.h5"], "is a Keras model file, not jet data"),
+    ([*COMPILE[:3], "y_bool.npz", "--no-default"], "True/False"),
+    ([*COMPILE, "--precision", "fc1: {rezult: 'ap_fixed<16,6>'}"], "rezult"),
 ]
 #: Flags out of range: argparse's own message on its last line, exit code 2.
 FLAGS = [
@@ -245,6 +278,8 @@ FLAGS = [
     (["rtl", "mydata", "--synth-jobs", "0"], "--synth-jobs"),
     (["rtl", "mydata", "--clock-period", "-3"], "--clock-period"),
     (["rtl", "mydata", "--synth-timeout", "0"], "--synth-timeout"),
+    (["data", "benchmark", "--seed", "-1"], "--seed"),
+    (["data", "benchmark", "--seed", "99999999999"], "--seed"),
 ]
 
 
@@ -282,6 +317,8 @@ def test_api_refuses_bad_arguments_as_triggernn_errors(tmp_path):
     2026-12-07): each a TriggerNNError naming the argument."""
     from conftest import grid_inputs, make_qkeras_dense
 
+    from triggernn.data.benchmark import benchmark_sample
+
     cfg = tn.load_config({"name": "api", "model": {"hidden": [8]}})
     model = make_qkeras_dense(cfg, n_in=4, n_classes=3)
     X = grid_inputs(50, n_in=4)
@@ -301,6 +338,20 @@ def test_api_refuses_bad_arguments_as_triggernn_errors(tmp_path):
         (lambda: tn.project_digest(tmp_path), "is not an hls4ml project folder"),
         (lambda: tn.project_digest(5), "must be a path"),
         (lambda: tn.to_fixed_grid(np.array([0.5, np.nan]), "ap_fixed<8,3>"), "1 of the values .* NaN"),
+        # the second sweep of 2026-12-07: every public function's arguments bound and its booleans checked
+        (lambda: tn.available_models("x"), "too many positional arguments"),
+        (lambda: tn.optimize("x.yaml", bogus=1), "unexpected keyword argument 'bogus'"),
+        (lambda: tn.compile(model, X, force="yes"), "force must be True or False"),
+        (lambda: tn.compile(model, X, seed=-1, out=tmp_path / "c"), "seed must be at least 0"),
+        (lambda: tn.compile(model, X, class_names="abc", out=tmp_path / "c"), "class_names must be a list"),
+        (
+            lambda: tn.compile(model, X, hls=cfg, class_names=("a", "b"), out=tmp_path / "c"),
+            "one name per output",
+        ),
+        (lambda: tn.register_model(None), "Python identifier"),
+        (lambda: tn.register_model("jet_dense"), "already registered"),
+        (lambda: benchmark_sample(seed=2**40), "seed must be at most"),
+        (lambda: tn.emulate(project, np.full((2, 4), 1e300)), "beyond float32's range"),
     ]
     for call, fragment in cases:
         with pytest.raises(tn.TriggerNNError, match=fragment):
@@ -311,6 +362,21 @@ def test_api_refuses_bad_arguments_as_triggernn_errors(tmp_path):
     ):  # a project opened from disk goes to the RTL path as emitted ones do
         r = tn.rtl(tn.open_project(project.path), simulate=False, synthesize=False)
         assert r.latency_cycles >= 1
+
+
+def test_what_the_sweep_refused_wrongly_works(workdir, capsys):
+    """Valid input the second sweep of 2026-12-07 found refused or broken: ``--precision`` inline, as its help
+    shows it, and a YAML merge key (``<<: *defaults``), which the duplicate-key loader had broken."""
+    assert main([*COMPILE, "--precision", "fc1: {accum: 'ap_fixed<24,10>'}", "--check"]) == 0, (
+        capsys.readouterr()
+    )
+    (workdir / "merged.yaml").write_text(
+        "name: merged\nmodel: &m {hidden: [8]}\nquantization:\n  layers:\n    fc1:\n      weight: &w {bits: 4, "
+        "integer: 0}\n    fc2:\n      <<: {weight: *w}\n      bias: {bits: 8, integer: 0}\n"
+    )
+    cfg = tn.load_config(workdir / "merged.yaml")
+    assert cfg.quantization.layers["fc2"].weight == cfg.quantization.layers["fc1"].weight
+    assert cfg.quantization.layers["fc2"].bias.bits == 8
 
 
 def test_data_errors_are_triggernn_errors():

@@ -169,8 +169,14 @@ def test_bad_requests_are_refused(small_cfg, tmp_path):
     project = emit(make_qkeras_dense(small_cfg), small_cfg, tmp_path / "prj")
     with pytest.raises(InputError, match="engine must be one of"):
         Emulator(project, "fpga")
-    with pytest.raises(InputError, match=r"events of shape \(16,\)"):
+    with pytest.raises(InputError, match=r"the model takes \(16,\)"):
         emulate(project, np.zeros((10, 15), dtype=np.float32))
+    with pytest.raises(InputError, match="beyond float32's range"):
+        emulate(project, np.full((2, 16), 1e300))
+    with pytest.raises(InputError, match="one input, pass one array"):
+        emulate(project, {"features": np.zeros((2, 16))})
+    with pytest.raises(InputError, match="one input, pass one array"):
+        emulate(project, [np.zeros((2, 16)), np.zeros((2, 16))])
     with pytest.raises(InputError, match="cannot emulate a str"):
         emulate("hls_projects/x", np.zeros((1, 16)))
     with pytest.raises(InputError, match="logits_layer"):

@@ -160,10 +160,10 @@ def test_digest_masks_every_stamp_form(tmp_path, stamp):
 @pytest.mark.parametrize(
     ("inputs", "message"),
     [
-        (np.zeros((10, 15), np.float32), "shape (16,)"),
-        (np.zeros((10, 4, 4), np.float32), "shape (16,)"),
+        (np.zeros((10, 15), np.float32), "the model takes (16,)"),
+        (np.zeros((10, 4, 4), np.float32), "the model takes (16,)"),
         (np.array([["a"] * 16]), "must be numbers"),
-        (np.full((3, 16), np.nan, np.float32), "NaN or infinite"),
+        (np.full((3, 16), np.nan, np.float32), "NaN, infinite"),
         (np.zeros((0, 16), np.float32), "no events"),
     ],
 )
@@ -209,7 +209,7 @@ def test_quantizers_hls4ml_converts_wrongly_are_refused(small_cfg, tmp_path):
     inp = tf.keras.Input((8,), name="x")
     x = qk.QDense(4, kernel_quantizer=qk.quantized_bits(6, 0, alpha=1), name="d")(inp)
     model = tf.keras.Model(inp, qk.QActivation(qk.quantized_relu(6, 2, use_sigmoid=1), name="r")(x))
-    cfg = small_cfg.with_overrides(model={"softmax": False})
+    cfg = small_cfg.with_overrides(model={"softmax": False}, hls={"softmax": {}})
     with pytest.raises(HLSError, match=r"layer 'r' has quantized_relu.*use_sigmoid=0"):
         emit(model, cfg, tmp_path / "prj")
     assert not list(tmp_path.iterdir())

@@ -15,6 +15,7 @@ The public API, in pipeline order::
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 
 # TensorFlow's C++ logging drowns the progress output; users can still set their own level. Level 3: TF 2.14
@@ -88,6 +89,10 @@ def __getattr__(name: str):
         raise AttributeError(f"module 'triggernn' has no attribute {name!r}")
     module, attr = _API[name] if isinstance(_API[name], tuple) else (_API[name], name)
     value = getattr(importlib.import_module(f".{module}", __name__), attr)
+    if inspect.isfunction(value):  # arguments bound and booleans checked: a bad call is a TriggerNNError
+        from .validate import public_api
+
+        value = public_api(value, name)
     globals()[name] = value
     return value
 

@@ -22,6 +22,7 @@ from .hls.link import link_project
 from .models import load_model
 from .outputs import MARKER, check_output_dir
 from .pipeline import prepare_data, verify_model, write_run_report
+from .plans import check_test_split
 from .verify import VerificationResult
 
 __all__ = ["verify_saved"]
@@ -54,6 +55,7 @@ def verify_saved(
     )  # fmt: skip
 
     ds, X = prepare_data(cfg)
+    check_test_split(cfg, ds)
     qmodel = load_model(model)
     fmodel = load_model(float_model) if float_model is not None else None
     for label, m in (("model", qmodel), ("float model", fmodel)):
@@ -68,6 +70,7 @@ def verify_saved(
             f"'{model}' has no QKeras layer: verify compares a QKeras model with its firmware; pass the quantized "
             f"model (--model {run_dir / 'qkeras_model.h5'}), the float one goes to --float-model"
         )
+    _same_quantizers(cfg, qmodel, model, tuple(X["X_test"].shape[1:]), len(ds.class_names))
     linked = link_project(project) if project is not None else None  # fail early, before the fresh build
     if linked is not None:
         n_in, n_out = int(np.prod(qmodel.input_shape[1:])), int(np.prod(qmodel.output_shape[1:]))
@@ -94,8 +97,72 @@ def verify_saved(
                 f"the project in {project} differs from what {model} compiles to on {1 - same:.4%} of test "
                 "events: it was edited or emitted from another model or config; emit it again"
             )
+        changed = _changed_types(Path(project), out / "hls_project")
+        if changed:
+            failures.append(
+                f"the project in {project} declares {changed}: it was emitted with other settings (or edited); "
+                "emit it again from this config"
+            )
         verification = dataclasses.replace(verification, failures=failures)
     report = write_run_report(
         out, cfg, ds, X, qmodel, fresh, verification, keras, timings, title=f"triggernn verify: {cfg.name}"
     )
     return verification, report
+
+
+def _quantizers(model) -> dict[str, dict[str, str]]:
+    """Each QKeras layer's quantizers and size, as QKeras writes them (``quantized_bits(6,0,0,alpha=1)``)."""
+    found = {}
+    for layer in model.layers:
+        get = getattr(layer, "get_quantization_config", None)
+        if get is None:
+            continue
+        conf = get()
+        conf = conf if isinstance(conf, dict) else {"activation": conf}
+        found[layer.name] = {k: str(v) for k, v in conf.items() if " at 0x" not in str(v)}
+    return found
+
+
+def _same_quantizers(cfg: RunConfig, qmodel, path, input_shape: tuple[int, ...], n_classes: int) -> None:
+    """Refuse a model whose QKeras quantizers are not those ``cfg`` builds: verified against another config, its
+    fresh firmware would be emitted with that config's types and the verdict would be about another design."""
+    from .models import build_model
+
+    built = _quantizers(build_model(cfg, input_shape, n_classes, quantized=True))
+    saved = _quantizers(qmodel)
+    for name, conf in built.items():
+        if name not in saved:
+            raise ModelError(
+                f"the config {cfg.name} builds a QKeras layer '{name}' that '{path}' does not have: pass the config "
+                "the model was trained with"
+            )
+        for key, value in conf.items():
+            if saved[name].get(key) != value:
+                raise ModelError(
+                    f"'{path}' layer {name}: {key} is {saved[name].get(key)}, the config {cfg.name} builds {value}: "
+                    "pass the config the model was trained with"
+                )
+
+
+def _typedefs(project: Path) -> dict[str, str]:
+    """The fixed-point types a project declares (``firmware/defines.h``: ``typedef ap_fixed<16,6> input_t;``)."""
+    import re
+
+    try:
+        text = (project / "firmware" / "defines.h").read_text()
+    except OSError:
+        return {}
+    return {
+        m.group(2): " ".join(m.group(1).split()) for m in re.finditer(r"typedef\s+(.+?)\s+(\w+)\s*;", text)
+    }
+
+
+def _changed_types(project: Path, fresh: Path) -> str:
+    """The first type the project on disk declares otherwise than the fresh build (``input_t ap_fixed<16,5>
+    where the config gives ap_fixed<9,4>``), or ``""``: equal outputs on the test grid do not make equal
+    firmware where a type differs."""
+    ours, theirs = _typedefs(fresh), _typedefs(project)
+    for name, spec in ours.items():
+        if name in theirs and theirs[name] != spec:
+            return f"{name} as {theirs[name]} where the config gives {spec}"
+    return ""

@@ -9,7 +9,17 @@ import sys
 import warnings
 from pathlib import Path
 
-from .cli_args import NON_NEGATIVE, POSITIVE, Parser, fraction, int_at_least, positive_float, repeated_option
+from .cli_args import (
+    NON_NEGATIVE,
+    POSITIVE,
+    Parser,
+    fraction,
+    idle_option,
+    int_at_least,
+    positive_float,
+    repeated_option,
+    seed,
+)
 from .cli_commands import (
     EXIT_BUG,
     EXIT_INTERRUPTED,
@@ -162,10 +172,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     cp.add_argument(
         "--precision",
-        type=Path,
         default=None,
-        help="YAML/JSON of per-layer types over the calibrated ones, e.g. 'fc1: {accum: ap_fixed<24,10>}' "
-        "(keys as in a run config's hls.precision)",
+        help="per-layer types over the calibrated ones: a YAML/JSON file, or inline, e.g. "
+        "'fc1: {accum: ap_fixed<24,10>}' (keys as in a run config's hls.precision)",
     )
     cp.set_defaults(func=cmd_compile)
 
@@ -240,6 +249,9 @@ def _parser() -> argparse.ArgumentParser:
         "--save-to", type=Path, default=None, help="with --retrain: save the weights here (.pt + .json)"
     )
     ref.add_argument("--out", type=Path, default=None, help="report folder (default runs/<config name>)")
+    ref.add_argument(
+        "--force", action="store_true", help="with --save-to: replace the weights an earlier run saved there"
+    )
     ref.add_argument(
         "--data", default=None, help="with --retrain: a jet file to train on (default: embedded)"
     )
@@ -341,7 +353,7 @@ def _parser() -> argparse.ArgumentParser:
         "file", nargs="?", default="embedded", help="a jet file or shard folder (default: embedded)"
     )
     b.add_argument("--model", choices=["dense", "hgb"], default="dense")
-    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--seed", type=seed, default=0, help="random seed, 0 to 2**32 - 1")
     b.set_defaults(func=cmd_data_benchmark)
     i = d.add_parser("info", help="summarise a dataset ('embedded' for the shipped one)")
     i.add_argument("file", nargs="?", default="embedded")
@@ -350,14 +362,25 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+#: Flags that do nothing beside (True) or without (False) another flag of their verb: refused, never ignored.
+IDLE_FLAGS = {
+    "rtl": [("--synth-jobs", "--no-synth", True), ("--synth-timeout", "--no-synth", True),
+            ("--data", "--no-sim", True)],
+    "data generate": [("--workers", "--scheduler", True), ("--workers", "--shards", False)],
+    "scan": [("--workers", "--scheduler", True)],
+    "optimize": [("--workers", "--scheduler", True)],
+}  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     """The CLI's one edge: user errors print one line (exit 2, ``-v`` adds the chained cause), an interrupt
     one line (exit 130), anything else is a bug in triggernn: its traceback and a request to report it."""
     parser = _parser()
     args = parser.parse_args(argv)
-    twice = repeated_option(parser, sys.argv[1:] if argv is None else list(argv))
-    if twice:
-        print(f"triggernn: error: {twice}", file=sys.stderr)
+    given = sys.argv[1:] if argv is None else list(argv)
+    refused = repeated_option(parser, given) or idle_option(parser, given, IDLE_FLAGS)
+    if refused:
+        print(f"triggernn: error: {refused}", file=sys.stderr)
         return EXIT_USAGE
     # triggernn's stage lines at INFO; the libraries' own INFO lines ("keras dict linear") and their warnings
     # about their own internals (an unseeded initializer, a legacy file format) are not the user's business

@@ -29,7 +29,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
         if args.epochs is not None:
             ref = ref.with_fields(epochs=args.epochs)
-        return _reference_report(ref, Path(args.runs) / ref.name, args.projects, args.quiet)
+        return _reference_report(ref, Path(args.runs) / ref.name, args.projects, args.quiet, args.force)
     cfg = load_config(args.config)
     if args.epochs is not None:
         cfg = cfg.with_overrides(train={"epochs": args.epochs})
@@ -63,7 +63,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from .audit import verify_saved
     from .config import load_config
 
-    _is_run_config(args.config, "verify")
     cfg = load_config(args.config)
     if args.data is not None:
         cfg = cfg.with_overrides(data={"source": str(args.data)})
@@ -230,7 +229,6 @@ def cmd_scan(args: argparse.Namespace) -> int:
 def cmd_optimize(args: argparse.Namespace) -> int:
     from .optimize import plan_optimize, run_optimize
 
-    _is_run_config(args.config, "optimize")
     plan = plan_optimize(args.config, max_drop=args.max_drop, rounds=args.rounds, epochs=args.epochs,
                          widths=not args.no_widths, time_budget_s=args.time_budget * 60, out=args.out,
                          scheduler=args.scheduler, workers=args.workers, confirm=not args.no_confirm)  # fmt: skip
@@ -255,26 +253,14 @@ def cmd_reference(args: argparse.Namespace) -> int:
             f"--{unread[0].replace('_', '-')} does not apply to the {cfg.reference} reference: drop it"
         )
     cfg = cfg.with_fields(**given)
-    return _reference_report(cfg, args.out or Path("runs") / cfg.name, args.projects, args.quiet)
+    return _reference_report(cfg, args.out or Path("runs") / cfg.name, args.projects, args.quiet, args.force)
 
 
-def _is_run_config(path: Path, verb: str) -> None:
-    """Refuse a config of another verb (a scan, reference or lecture config) given to a run-config verb, naming
-    the verb it is for, instead of the schema's list of what a run config lacks."""
-    from .config_io import config_kind
-
-    kind = config_kind(path)
-    if kind != "run":
-        verbs = {"scan": "triggernn scan", "reference": "triggernn reference", "lecture": "triggernn lecture"}
-        raise ConfigError(f"{path} is a {kind} config, not a run config: `triggernn {verb}` takes a run config; "
-                          f"run this one with `{verbs[kind]} {path}`")  # fmt: skip
-
-
-def _reference_report(cfg, out: Path, projects, quiet: bool) -> int:
+def _reference_report(cfg, out: Path, projects, quiet: bool, force: bool = False) -> int:
     """Run a reference, print its report; exit 1 where its FPGA model does not reproduce it."""
     from .reference.run import run_reference
 
-    res = run_reference(cfg, out, projects, progress=not quiet)
+    res = run_reference(cfg, out, projects, progress=not quiet, force=force)
     print("\n".join(res.summary()))
     return 0 if res.passed else 1
 
@@ -283,7 +269,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
     from .hls.synth import synthesize
 
     run_dir = args.run or Path("runs") / args.project.name
-    result = synthesize(args.project, run_dir)
+    result = synthesize(args.project, run_dir if args.run or (run_dir / "metrics.json").is_file() else None)
     s, e = result["synthesis"], result["estimate"] or {}
     rows = [
         ("latency (cycles)", s.get("BestLatency"), e.get("latency_cycles")),

@@ -9,6 +9,7 @@ types, hls4ml's default configuration measured on the same data, and a multiplie
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import logging
 import os
@@ -164,13 +165,15 @@ def _per_input(path: Path, f, names: list[str]) -> list[np.ndarray]:
 
 
 def hls_config(hls: HLSConfig | dict | None = None, **fields) -> HLSConfig:
-    """``hls`` (a config, a mapping of one, or None for the defaults) with ``fields`` replacing its own (None:
+    """``hls`` (a config, a mapping of one, a run config's section, or None for the defaults) with ``fields`` replacing its own (None:
     kept), validated as a run config's ``hls`` section; a ConfigError naming the field otherwise."""
     from pydantic import ValidationError
 
-    from .config import HLSConfig
+    from .config import HLSConfig, RunConfig
     from .config_io import format_validation_error
 
+    if isinstance(hls, RunConfig):  # a run config: its hls section (as --hls takes a run config's file)
+        hls = hls.hls
     if isinstance(hls, HLSConfig):
         base = hls
     else:
@@ -220,12 +223,12 @@ def _precision_for(
 
 
 def load_precision(source: str | os.PathLike | dict | None) -> dict[str, dict[str, str]]:
-    """Per-layer types for ``compile`` (``--precision FILE``): a YAML/JSON mapping ``layer: {key: type}``,
-    the form of a run config's ``hls.precision``; validated like it."""
+    """Per-layer types for ``compile`` (``--precision``): a YAML/JSON mapping ``layer: {key: type}`` (the form of a
+    run config's ``hls.precision``, validated like it), given as a file, inline text or a dict."""
     from pydantic import ValidationError
 
     from .config import HLSConfig
-    from .config_io import format_validation_error, read_yaml
+    from .config_io import format_validation_error, parse_yaml, read_yaml
 
     if source is None:
         return {}
@@ -233,8 +236,14 @@ def load_precision(source: str | os.PathLike | dict | None) -> dict[str, dict[st
         raise ConfigError(
             f"precision must be a YAML/JSON file or a mapping 'layer: {{key: type}}', got {type(source).__name__}"
         )
-    data = read_yaml(source) if not isinstance(source, dict) else source
-    where = "<dict>" if isinstance(source, dict) else str(source)
+    if isinstance(source, dict):
+        data, where = source, "<dict>"
+    elif (
+        isinstance(source, str) and ":" in source and not Path(source).exists()
+    ):  # inline: 'fc1: {accum: ...}'
+        data, where = parse_yaml(source, "--precision"), "--precision"
+    else:
+        data, where = read_yaml(source), str(source)
     if isinstance(data, dict) and set(data) == {"precision"}:  # an `hls:`-style file: precision: {...}
         data = data["precision"]
     try:
@@ -335,6 +344,13 @@ def plan_compile(
     if tolerance is not None:
         tolerance = number(tolerance, "tolerance", low=0, high=1, fix="a fraction of events, e.g. 0.001")
     headroom_bits = int(number(headroom_bits, "headroom_bits", low=0, high=16, integer=True))
+    seed = int(number(seed, "seed", low=0, high=2**32 - 1, integer=True))
+    if class_names is not None:
+        if isinstance(class_names, str) or not all(isinstance(c, str) and c for c in class_names):
+            raise ConfigError(
+                f"class_names must be a list of names, one per class, e.g. ('g', 'q', 'w'), got {class_names!r:.60}"
+            )
+        class_names = tuple(class_names)
     calibration_fraction = number(
         calibration_fraction, "calibration_fraction", low=0, low_open=True, high=0.9
     )
@@ -439,6 +455,11 @@ def plan_compile(
             f"task 'classification' needs a flat output of two or more scores; this model's is {out_shape}"
         )
     classify = task == "classification"
+    if class_names is not None and (not classify or len(class_names) != n_out):
+        raise ConfigError(
+            f"class_names names {len(class_names)} classes, and this model's output has "
+            + (f"{n_out} class scores: give one name per output" if classify else "no classes: drop them")
+        )
     if tolerance is not None and not classify:
         raise ConfigError(
             f"--tolerance is a largest argmax disagreement, but this model's output {out_shape} has no classes: "
@@ -467,6 +488,11 @@ def compile_model(*args, **kwargs) -> CompileResult:
     """Load, calibrate, emit, C-simulate and verify a trained model; see the module docstring and
     :func:`plan_compile` for the arguments (the plan is built and checked first, then worked on)."""
     return run_compile(plan_compile(*args, **kwargs))
+
+
+compile_model.__signature__ = inspect.signature(plan_compile).replace(  # type: ignore[attr-defined]
+    return_annotation="CompileResult"
+)  # help() and triggernn.compile's argument check see plan_compile's arguments
 
 
 def run_compile(plan: CompilePlan) -> CompileResult:

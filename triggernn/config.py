@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .config_io import format_validation_error, read_yaml
+from .config_io import format_validation_error, read_yaml, require_kind
 from .errors import ConfigError
-from .quantize import FixedSpec, parse_fixed
+from .quantize import FixedSpec, parse_fixed, user_fixed
 
 __all__ = [
     "DataConfig",
@@ -31,12 +31,22 @@ __all__ = [
 ]
 
 
+#: A random seed: what numpy, TensorFlow and scikit-learn all take (an unsigned 32-bit integer).
+MAX_SEED = 2**32 - 1
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
+
+
 def _admits_bool(tp: Any) -> bool:
     return tp is bool or tp is Any or any(_admits_bool(a) for a in get_args(tp))
 
 
+#: Every config section: unknown keys refused, frozen, and NaN or infinity refused where a number goes (pydantic
+#: takes ``.nan`` for a float, and every range check is false for it).
+STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
     @model_validator(mode="before")
     @classmethod
@@ -145,7 +155,7 @@ class DataConfig(_Strict):
     max_events: int | None = Field(default=None, ge=50)
     representation: Literal["features", "images", "sequences"] = "features"
     max_jets: int | None = Field(default=None, ge=50)
-    seed: int = 42
+    seed: Seed = 42
     fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
     image_size: int = Field(default=16, ge=4, le=128)
     sequence_length: int = Field(default=20, ge=1, le=150)
@@ -274,7 +284,7 @@ class TrainConfig(_Strict):
     batch_size: int = Field(default=256, ge=1)
     learning_rate: float = Field(default=3e-3, gt=0, le=1)
     patience: int = Field(default=8, ge=1)
-    seed: int = 0
+    seed: Seed = 0
     #: fraction of each Dense/Conv kernel pruned to zero while training (tensorflow-model-optimization's
     #: magnitude pruning, constant sparsity from the first step); zero weights cost no multiplier in hls4ml
     sparsity: float = Field(default=0.0, ge=0.0, le=0.95)
@@ -309,7 +319,7 @@ class RecurrentConfig(_Strict):
     @field_validator("accum", "state", "table")
     @classmethod
     def _fixed(cls, v: str) -> str:
-        parse_fixed(v)
+        user_fixed(v)
         return v
 
 
@@ -343,7 +353,7 @@ class HLSConfig(_Strict):
         for layer, entries in v.items():
             for key, text in entries.items():
                 try:
-                    parse_fixed(text)
+                    user_fixed(text)
                 except ValueError as err:
                     raise ValueError(f"precision of layer '{layer}', key '{key}': {err}") from None
         return v
@@ -410,6 +420,14 @@ class RunConfig(_Strict):
                 f"hls.recurrent sets the types inside recurrent layers, and family '{family}' has none "
                 f"(recurrent: {', '.join(RECURRENT_FAMILIES)}): remove hls.recurrent"
             )
+        if family in FAMILY_FIELDS and not self.model.softmax:
+            idle = [k for k, on in (("hls.softmax", self.hls.softmax != SoftmaxConfig()),
+                                    ("rtl.keep_softmax", self.rtl.keep_softmax)) if on]  # fmt: skip
+            if idle:
+                raise ValueError(
+                    f"{' and '.join(idle)} set the final softmax, and model.softmax is false (the model ends in its "
+                    f"logits): remove {' and '.join(idle)}, or set model.softmax: true"
+                )
         cutoff = self.rtl.latency_cutoff
         if cutoff is not None and cutoff > self.hls.clock_period:
             raise ValueError(
@@ -438,6 +456,10 @@ class RunConfig(_Strict):
 
 
 def _validate(data: Any, source: str) -> RunConfig:
+    if data is None:
+        raise ConfigError(
+            f"{source} is empty: a run config needs at least 'name:' (see configs/jet_dense.yaml)"
+        )
     if not isinstance(data, dict):
         raise ConfigError(
             f"{source}: the top level must be a mapping with at least 'name:', got {type(data).__name__}"
@@ -459,7 +481,9 @@ def load_config(path: str | os.PathLike | dict[str, Any]) -> RunConfig:
         return path
     if not isinstance(path, str | os.PathLike) or isinstance(path, bytes):
         raise ConfigError(f"a config is a YAML path or a mapping, got {type(path).__name__} {path!r:.40}")
-    return _validate(read_yaml(path), source=str(path))
+    tree = read_yaml(path)
+    require_kind(tree, path, "run")
+    return _validate(tree, source=str(path))
 
 
 def write_config(config: RunConfig | dict[str, Any], path: str | os.PathLike, *, comment: str = "") -> Path:

@@ -12,7 +12,15 @@ from pydantic import ValidationError
 
 from .errors import ConfigError
 
-__all__ = ["UniqueKeyLoader", "config_kind", "format_validation_error", "read_yaml"]
+__all__ = [
+    "VERB_OF_KIND",
+    "UniqueKeyLoader",
+    "config_kind",
+    "format_validation_error",
+    "kind_of",
+    "read_yaml",
+    "require_kind",
+]
 
 
 def format_validation_error(err: ValidationError, source: str) -> str:
@@ -41,6 +49,8 @@ class UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node, deep=False):
         seen = set()
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *base`: merged keys may be overridden below
+                continue
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
@@ -50,10 +60,14 @@ class UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def config_kind(path: str | os.PathLike) -> str:
-    """What a YAML config is for, by its top-level keys: "reference" (``reference:``), "scan" (``grid:``, ``base:``),
-    "lecture" (``example:``) or "run"."""
-    tree = read_yaml(path)
+#: The verb each kind of config is for.
+VERB_OF_KIND = {"run": "triggernn run", "scan": "triggernn scan", "reference": "triggernn reference",
+                "lecture": "triggernn lecture"}  # fmt: skip
+
+
+def kind_of(tree: Any) -> str:
+    """What a parsed YAML config is for, by its top-level keys: "reference" (``reference:``), "scan" (``grid:``,
+    ``base:``), "lecture" (``example:``) or "run"."""
     if isinstance(tree, dict):
         for key, kind in (
             ("reference", "reference"),
@@ -64,6 +78,21 @@ def config_kind(path: str | os.PathLike) -> str:
             if key in tree:
                 return kind
     return "run"
+
+
+def config_kind(path: str | os.PathLike) -> str:
+    """What the YAML config at ``path`` is for (:func:`kind_of`)."""
+    return kind_of(read_yaml(path))
+
+
+def require_kind(tree: Any, path: str | os.PathLike, kind: str) -> None:
+    """Refuse a config of another verb (a scan config given to ``run``, a run config as a scan's grid...) in one
+    line naming the verb it is for, instead of the schema's list of what this kind lacks."""
+    found = kind_of(tree)
+    if found != kind:
+        raise ConfigError(
+            f"{path} is a {found} config, not a {kind} config: run it with `{VERB_OF_KIND[found]} {path}`"
+        )
 
 
 def read_yaml(path: str | os.PathLike) -> Any:
@@ -82,10 +111,16 @@ def read_yaml(path: str | os.PathLike) -> Any:
         raise ConfigError(f"{path} is not a text file (not UTF-8): pass a YAML config") from None
     except OSError as err:
         raise ConfigError(f"cannot read {path}: {err.strerror}") from None
+    return parse_yaml(text, str(path))
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """The YAML document ``text`` (from ``source``: a file's path, or a flag's inline value), read by the one
+    loader (a duplicated key refused); :class:`ConfigError` naming the line and column of malformed YAML."""
     try:
         return yaml.load(text, Loader=UniqueKeyLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise ConfigError(f"{path} is not valid YAML{where}: {problem}") from None
+        raise ConfigError(f"{source} is not valid YAML{where}: {problem}") from None

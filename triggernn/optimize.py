@@ -28,6 +28,7 @@ plot (validation accuracy against LUTs, latency in colour, ``pareto.png``) and `
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import math
 import os
@@ -217,6 +218,12 @@ def optimize(
     """``triggernn optimize`` from Python: :func:`plan_optimize` of ``config`` with ``options`` (its keywords),
     then :func:`run_optimize`."""
     return run_optimize(plan_optimize(config, **options), progress=progress)
+
+
+_OWN = list(inspect.signature(optimize).parameters.values())[:2]
+_PLAN = list(inspect.signature(plan_optimize).parameters.values())[1:]
+# help() and triggernn.optimize's argument check see plan_optimize's keywords
+optimize.__signature__ = inspect.signature(optimize).replace(parameters=[*_OWN, *_PLAN])  # type: ignore[attr-defined]
 
 
 def run_optimize(plan: OptimizePlan, *, progress: bool = True) -> OptimizeResult:

@@ -8,6 +8,7 @@ does not need training.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -17,7 +18,9 @@ from typing import Any
 from .config import RunConfig, load_config
 from .errors import ConfigError, DataError
 
-__all__ = ["RunPlan", "ScanPlan", "check_file", "plan_run", "plan_scan"]
+__all__ = ["RunPlan", "ScanPlan", "check_file", "check_test_split", "plan_run", "plan_scan"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,6 @@ def plan_run(
     config builds (its layer names against ``quantization.layers`` and ``hls.precision``). Raises a
     :class:`~triggernn.errors.TriggerNNError` naming the first problem.
     """
-    import numpy as np
 
     from .models import build_model
     from .outputs import check_output_dir, separate_folders
@@ -82,6 +84,21 @@ def plan_run(
     ds, X = prepare_data(cfg)
     data_seconds = time.perf_counter() - t0
     n_classes = len(ds.class_names)
+    check_test_split(cfg, ds)
+    if cfg.hls.tb_events > len(ds.y_test):
+        log.warning(
+            "hls.tb_events is %d and the test split holds %d events: the testbench gets all %d",
+            cfg.hls.tb_events, len(ds.y_test), len(ds.y_test),
+        )  # fmt: skip
+    input_shape = tuple(int(d) for d in X["X_train"].shape[1:])
+    check_layer_names(cfg, build_model(cfg, input_shape, n_classes, quantized=True))
+    return RunPlan(cfg, project_dir, run_dir, ds, X, input_shape, n_classes, data_seconds)
+
+
+def check_test_split(cfg: RunConfig, ds) -> None:
+    """Refuse a test split too small for a verdict (``verify.min_events``) or of one class only."""
+    import numpy as np
+
     if len(ds.y_test) < cfg.verify.min_events:
         raise DataError(
             f"{ds.source}: the test split holds {len(ds.y_test)} events, a verdict needs at least "
@@ -93,9 +110,6 @@ def plan_run(
             f"{ds.source}: every test event is of class {ds.class_names[int(present[0])]}: a classifier cannot "
             "be judged on one class; use a sample with every class"
         )
-    input_shape = tuple(int(d) for d in X["X_train"].shape[1:])
-    check_layer_names(cfg, build_model(cfg, input_shape, n_classes, quantized=True))
-    return RunPlan(cfg, project_dir, run_dir, ds, X, input_shape, n_classes, data_seconds)
 
 
 @dataclass(frozen=True)
@@ -168,12 +182,13 @@ def check_file(path: str | os.PathLike) -> str:
     config :func:`plan_scan`; a reference config its own validation; a lecture config its loader.
     """
     from .config_io import config_kind
-    from .reference.config import load_reference_config
+    from .reference.config import check_save_to, load_reference_config
 
     path = Path(path)
     kind = config_kind(path)
     if kind == "reference":
         ref = load_reference_config(path)
+        check_save_to(ref)
         return f"ok ({ref.name}, {ref.reference} reference, {'retrained' if ref.retrain else 'shipped'})"
     if kind == "scan":
         return f"ok (scan {plan_scan(path).summary()})"

@@ -21,6 +21,7 @@ __all__ = [
     "qkeras_bits",
     "qkeras_relu",
     "to_fixed_grid",
+    "user_fixed",
 ]
 
 _FIXED_RE = re.compile(
@@ -97,6 +98,18 @@ class FixedSpec:
 
     def __str__(self) -> str:
         return "ap_" + self.hls()
+
+
+def user_fixed(text: str) -> FixedSpec:
+    """A type a user wrote (a config, a flag): :func:`parse_fixed`, and its integer bits (the sign included) at
+    most its width. hls4ml's own types may have more (a scaled type); a user writing them meant something else."""
+    spec = parse_fixed(text)
+    if spec.integer > spec.width:
+        raise ConfigError(
+            f"'{text}' has {spec.integer} integer bits of {spec.width}: the integer bits (sign included) cannot "
+            f"exceed the width; write e.g. 'ap_{'' if spec.signed else 'u'}fixed<{spec.width},{spec.width // 2}>'"
+        )
+    return spec
 
 
 def parse_fixed(text: str) -> FixedSpec:

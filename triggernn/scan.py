@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from .cluster import local_cluster
-from .config import RunConfig, check_name, load_config
+from .config import STRICT, RunConfig, check_name, load_config
 from .errors import ConfigError
 from .trials import interrupted, pareto_front, read_records, run_point
 
@@ -49,7 +49,7 @@ _SHORTHANDS = {
 
 
 class ScanConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
     name: str
     base: str
@@ -125,21 +125,12 @@ def load_scan(path: str | os.PathLike) -> tuple[ScanConfig, RunConfig]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"scan config '{path}' does not exist: pass e.g. configs/scans/jet_dense.yaml")
-    from .config_io import format_validation_error, read_yaml
+    from .config_io import format_validation_error, read_yaml, require_kind
 
     tree = read_yaml(path)  # the one YAML loader: duplicate keys refused
-    if isinstance(tree, dict) and not {"grid", "base"} & set(tree):
-        from .config_io import config_kind
-
-        kind = config_kind(path)
-        hint = {"run": "triggernn run", "reference": "triggernn reference", "lecture": "triggernn lecture"}[
-            kind
-        ]
-        raise ConfigError(
-            f"{path} is a {kind} config, not a scan config (name, base, grid): run it with `{hint} {path}`"
-        )
     if not isinstance(tree, dict):
         raise ConfigError(f"{path}: a scan config is a mapping (name, base, grid), got {type(tree).__name__}")
+    require_kind(tree, path, "scan")
     try:
         scan = ScanConfig.model_validate(tree)
     except ValidationError as err:
@@ -168,6 +159,29 @@ def _flatten(tree: dict, prefix: str = ""):
             yield f"{prefix}{k}", v
 
 
+def _check_not_shadowed(keys: list[str], cfg: dict) -> None:
+    """Refuse a grid key setting a default quantizer (``bits``: ``quantization.weight.bits``...) that a layer's own
+    setting (``quantization.layers.<name>.weight``) replaces: on that layer the axis would change nothing."""
+    layers = (cfg.get("quantization") or {}).get("layers") or {}
+    for key in keys:
+        for dotted in _SHORTHANDS.get(key, (key,)):
+            parts = dotted.split(".")
+            if (
+                len(parts) != 3
+                or parts[0] != "quantization"
+                or parts[1] not in ("weight", "bias", "activation")
+            ):
+                continue
+            shadowing = sorted(name for name, q in layers.items() if (q or {}).get(parts[1]) is not None)
+            if shadowing:
+                raise ConfigError(
+                    f"grid key '{key}' sets {dotted}, which quantization.layers.{shadowing[0]}.{parts[1]} replaces "
+                    f"({len(shadowing)} layer{'s' if len(shadowing) > 1 else ''}: {', '.join(shadowing)}): on those "
+                    f"layers it would change nothing; scan quantization.layers.<name>.{parts[1]}.{parts[2]} instead, "
+                    "or drop the per-layer settings (overrides: {quantization: {layers: {}}})"
+                )
+
+
 def scan_points(scan: ScanConfig, base: RunConfig) -> list[tuple[str, dict, dict]]:
     """Every grid point as ``(key, {grid key: value}, full config dict)``, each config validated here, so a
     bad value stops the scan before any work, naming the point."""
@@ -175,6 +189,7 @@ def scan_points(scan: ScanConfig, base: RunConfig) -> list[tuple[str, dict, dict
     for dotted, v in _flatten(scan.overrides):
         _set(base_dict, dotted, v)
     keys = list(scan.grid)
+    _check_not_shadowed(keys, base_dict)
     points = []
     for values in itertools.product(*(scan.grid[k] for k in keys)):
         point = dict(zip(keys, values, strict=True))

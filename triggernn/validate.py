@@ -93,12 +93,12 @@ def shape_tuple(value, what: str) -> tuple[int, ...]:
 def fixed_type(text, what: str):
     """A fixed-point type string (``ap_fixed<16,6,RND,SAT>``, ``ap_ufixed<8,0>``, ``ap_int<8>``) as a
     :class:`~triggernn.quantize.FixedSpec`, its rounding and overflow modes included."""
-    from .quantize import parse_fixed
+    from .quantize import user_fixed
 
     if not isinstance(text, str):
         raise ConfigError(f"{what} must be a fixed-point type such as 'ap_fixed<16,6>', got {text!r:.40}")
     try:
-        return parse_fixed(text)
+        return user_fixed(text)
     except ValueError as err:
         raise ConfigError(f"{what}: {err}") from None
 
@@ -247,6 +247,11 @@ def class_labels(y, n_events: int, n_classes: int | None, what: str = "labels") 
         raise InputError(
             f"{what} must be integer classes 0..n-1 or one-hot rows, got dtype {arr.dtype}: map names to numbers"
         )
+    if arr.dtype.kind == "b" and arr.ndim == 1 and n_classes != 2:
+        raise InputError(
+            f"{what} are True/False, and the model has {n_classes} outputs: pass integer classes 0..n-1 (booleans "
+            "are classes 0 and 1 of a two-class model only)"
+        )
     if arr.ndim == 2 and arr.shape[1] > 1:  # one-hot
         ok = np.isin(arr, (0, 1)).all() and (arr.sum(axis=1) == 1).all()
         if not ok:
@@ -308,3 +313,28 @@ class _suppress_os:
 
     def __exit__(self, kind, err, tb):
         return kind is not None and issubclass(kind, OSError | ValueError)
+
+
+def public_api(fn, name: str):
+    """``fn`` as ``triggernn.<name>`` hands it out: its arguments bound to its signature first (an unknown keyword,
+    a missing or extra argument) and its ``bool`` parameters given booleans (``force="no"`` is true to Python),
+    each refused as an :class:`~triggernn.errors.InputError` naming the argument, never Python's TypeError."""
+    import functools
+    import inspect
+
+    signature = inspect.signature(fn)
+    flags = [p.name for p in signature.parameters.values() if p.annotation in (bool, "bool")]
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as err:
+            raise InputError(f"triggernn.{name}(): {err}; see help(triggernn.{name})") from None
+        for flag in flags:
+            value = bound.arguments.get(flag, True)
+            if not isinstance(value, bool | np.bool_):
+                raise InputError(f"triggernn.{name}: {flag} must be True or False, got {value!r:.40}")
+        return fn(*args, **kwargs)
+
+    return call

@@ -95,16 +95,29 @@ def _hgb(ds, seed: int):
     return clf.predict_proba(ds.X_test)
 
 
+#: The fewest test jets a benchmark reports AUCs on (as ``run`` and ``check`` need for a verdict).
+MIN_TEST_EVENTS = 50
+
+
 def benchmark_sample(
     source: str | os.PathLike | None = None, *, model: str = "dense", seed: int = 0, epochs: int = 60
 ) -> SampleBenchmark:
     """Train the reference tagger on ``source`` (any jet file or folder :func:`load_jets` reads; default the
     embedded jets) and measure it on its test split."""
+    from ..config import MAX_SEED
+    from ..validate import number
     from . import load_jets
 
     if model not in ("dense", "hgb"):
         raise DataError(f"model must be 'dense' or 'hgb', got {model!r}")
+    seed = int(number(seed, "seed", low=0, high=MAX_SEED, integer=True))
+    epochs = int(number(epochs, "epochs", low=1, high=10_000, integer=True))
     ds = load_jets(source)
+    if len(ds.y_test) < MIN_TEST_EVENTS:
+        raise DataError(
+            f"{ds.source}: its test split holds {len(ds.y_test)} jets; a benchmark's AUCs need at least "
+            f"{MIN_TEST_EVENTS}: use a larger sample"
+        )
     p = _dense(ds, seed, epochs) if model == "dense" else _hgb(ds, seed)
     acc = float(np.mean(p.argmax(1) == ds.y_test))
     return SampleBenchmark(str(ds.source), model, _aucs(ds.y_test, p, ds.class_names), acc, len(ds.y_train),

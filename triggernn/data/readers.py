@@ -193,6 +193,7 @@ def _read_zenodo(paths: list[pathlib.Path], need_constituents: bool) -> Raw:
     for path in paths:
         try:
             with h5py.File(path, "r") as h5:
+                _is_jet_h5(h5, path)
                 names = [n.decode() if isinstance(n, bytes) else str(n) for n in h5["jetFeatureNames"][:]]
                 jets = np.asarray(h5["jets"][:], dtype=np.float64)
                 need = [f"j_{c}" for c in CLASS_NAMES] + [f"j_{f}" for f in HLF_FEATURES]
@@ -226,6 +227,21 @@ def _read_zenodo(paths: list[pathlib.Path], need_constituents: bool) -> Raw:
         raise DataError("no h5 files to read")
     cat = lambda k: None if getattr(parts[0], k) is None else np.concatenate([getattr(p, k) for p in parts])  # noqa: E731
     return Raw(*(cat(k) for k in ("labels", "features", "jet_pt", "pt", "deta", "dphi")))
+
+
+def _is_jet_h5(h5, path: pathlib.Path) -> None:
+    """Refuse an h5 file that is not an hls4ml jet file, naming what it is where it can be told (a Keras model)."""
+    if "jetFeatureNames" in h5 and "jets" in h5:
+        return
+    if "model_config" in h5.attrs or "keras_version" in h5.attrs or "model_weights" in h5:
+        raise DataError(
+            f"{path} is a Keras model file, not jet data: pass it as the model, and as data a jet file (a .root of "
+            "`triggernn data generate`, the hls4ml jet .h5 files, or 'embedded')"
+        )
+    raise DataError(
+        f"{path} is an h5 file without the hls4ml jet datasets ('jets', 'jetFeatureNames'): pass a jet file (a .root "
+        "of `triggernn data generate`, the hls4ml jet .h5 files, or 'embedded')"
+    )
 
 
 # ------------------------------------------------------------------------------------------- load_jets

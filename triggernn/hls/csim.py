@@ -39,48 +39,30 @@ class CSimResult:
 
 
 def check_inputs(shape: tuple[int, ...], X, what: str = "inputs") -> np.ndarray:
-    """``X`` as a contiguous float32 array of events of ``shape``, or an :class:`InputError` that says what is
-    wrong (the C++ would otherwise read past the array or silently take garbage)."""
+    """``X`` as a contiguous float32 array of events of ``shape`` (one event alone is taken as one event), or an
+    :class:`InputError` that says what is wrong (the C++ would otherwise read past the array or silently take
+    garbage); the checks are :func:`triggernn.validate.event_array`'s, the one home of what inputs may be."""
+    from ..validate import event_array
+
     shape = tuple(int(d) for d in shape)
-    arr = np.asarray(X)
-    if arr.dtype.kind not in "biuf":
-        raise InputError(
-            f"{what} must be numbers, got an array of dtype {arr.dtype}: convert them to float32"
-        )
-    if arr.ndim == len(shape):  # a single event
-        arr = arr[None]
-    if arr.shape[1:] != shape and not (arr.ndim == 2 and arr.shape[1] == int(np.prod(shape))):
-        raise InputError(
-            f"the firmware takes events of shape {shape}, got {what} of shape {arr.shape}: pass (n_events, "
-            f"{', '.join(map(str, shape))})"
-        )
-    if len(arr) == 0:
-        raise InputError(f"no events in {what}: pass at least one")
-    if not np.all(np.isfinite(arr)):
-        raise InputError(
-            f"{int(np.sum(~np.isfinite(arr)))} values of {what} are NaN or infinite: the firmware cannot represent "
-            "them; clean or clip the inputs first"
-        )
-    return np.ascontiguousarray(arr, dtype=np.float32)
+    if not isinstance(X, list | tuple | dict):
+        arr = np.asarray(X)
+        X = arr[None] if arr.ndim == len(shape) and arr.dtype.kind in "biuf" else arr  # a single event
+    return np.ascontiguousarray(event_array(X, what, shape))
 
 
 def check_model_inputs(shapes, X, what: str = "inputs"):
     """:func:`check_inputs` for a model of one input (``X`` an array) or several (``X`` a list or tuple of arrays,
     one per input in the model's order, with the same number of events each): an array, or a list of arrays."""
+    from ..validate import model_events
+
     shapes = [tuple(int(d) for d in s) for s in shapes]
     if len(shapes) == 1:
+        if isinstance(X, dict) or (isinstance(X, list | tuple) and any(isinstance(x, np.ndarray) for x in X)):
+            raise InputError(f"{what}: the model has one input, pass one array of events (n_events, ...)")
         return check_inputs(shapes[0], X, what)
-    if not isinstance(X, list | tuple) or len(X) != len(shapes):
-        raise InputError(
-            f"the model has {len(shapes)} inputs, of shapes {', '.join(map(str, shapes))}: pass {what} as a list of "
-            f"{len(shapes)} arrays, one per input in that order"
-        )
-    arrays = [check_inputs(s, x, f"{what} {i}") for i, (s, x) in enumerate(zip(shapes, X, strict=True))]
-    if len({len(a) for a in arrays}) > 1:
-        raise InputError(
-            f"{what} hold {', '.join(str(len(a)) for a in arrays)} events: pass the same events to every input"
-        )
-    return arrays
+    arrays = model_events(X, what, shapes)
+    return [np.ascontiguousarray(a) for a in arrays]
 
 
 @contextlib.contextmanager

@@ -330,11 +330,8 @@ def emit(
         shutil.rmtree(work, ignore_errors=True)
 
 
-def project_digest(path: str | os.PathLike) -> str:
-    """SHA-256 of an emitted project's files (paths and bytes), build stamps masked, volatile files skipped.
-
-    Two emissions of the same config and seed have the same digest, wherever the project folder is.
-    """
+def project_folder(path: str | os.PathLike) -> Path:
+    """``path`` as an emitted project's folder (it holds ``hls4ml_config.yml``), or an :class:`InputError`."""
     from ..validate import a_path
 
     root = a_path(path, "the project")
@@ -343,6 +340,15 @@ def project_digest(path: str | os.PathLike) -> str:
             f"'{root}' is not an hls4ml project folder (no hls4ml_config.yml in it): pass the folder `triggernn run` or "
             "`triggernn compile` wrote, e.g. hls_projects/jet_dense"
         )
+    return root
+
+
+def project_digest(path: str | os.PathLike) -> str:
+    """SHA-256 of an emitted project's files (paths and bytes), build stamps masked, volatile files skipped.
+
+    Two emissions of the same config and seed have the same digest, wherever the project folder is.
+    """
+    root = project_folder(path)
     own_path = str(root.absolute()).encode()  # hls4ml writes the project's absolute path into its config
     h = hashlib.sha256()
     for p in sorted(root.rglob("*")):

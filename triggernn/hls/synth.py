@@ -32,7 +32,15 @@ def synthesize(project: str | Path, run_dir: str | Path | None = None) -> dict:
 
     Raises :class:`HLSError` with :data:`NEEDS` when no HLS tool is installed.
     """
-    project = Path(project)
+    from ..errors import InputError
+    from .emit import project_folder
+
+    project = project_folder(project)  # the inputs first: a wrong path is said before a missing tool
+    if run_dir is not None and not (Path(run_dir) / "metrics.json").is_file():
+        raise InputError(
+            f"'{run_dir}' is not a run folder (no metrics.json in it): pass the folder `triggernn run` wrote for this "
+            "project (--run runs/<name>), or leave --run out"
+        )
     if find_hls_tool() is None:
         raise HLSError(NEEDS)
     from hls4ml.report import parse_vivado_report

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..config_io import read_yaml
+from ..config_io import format_validation_error, read_yaml, require_kind
 from ..errors import ConfigError
 
 __all__ = ["EXAMPLES", "load_example", "run_example"]
@@ -62,14 +62,15 @@ def load_example(source: str | os.PathLike | dict[str, Any]):
                 f"'{source}' is neither a lecture example ({', '.join(EXAMPLES)}) nor a YAML file"
             )
         data, where = read_yaml(path), str(path)
+    if isinstance(data, dict) and "example" not in data:
+        require_kind(data, where, "lecture")  # a run, scan or reference config: the verb it is for
     if not isinstance(data, dict) or data.get("example") not in EXAMPLES:
         raise ConfigError(f"{where}: needs 'example:' set to one of {', '.join(EXAMPLES)}")
     cls = getattr(_module(data["example"]), EXAMPLES[data["example"]][1])
     try:
         return cls.model_validate(data)
     except ValidationError as err:
-        problems = "; ".join(f"'{'.'.join(map(str, e['loc']))}': {e['msg']}" for e in err.errors())
-        raise ConfigError(f"invalid lecture config in {where}: {problems}") from None
+        raise ConfigError(format_validation_error(err, f"the lecture config {where}")) from None
 
 
 def run_example(cfg, out_root: str | os.PathLike = "runs/lecture", project_root="hls_projects/lecture"):

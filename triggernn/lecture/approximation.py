@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from triggernn.records import write_json
 
-from ..config import check_name
-from ..quantize import parse_fixed, to_fixed_grid
+from ..config import STRICT, Seed, check_name
+from ..quantize import parse_fixed, to_fixed_grid, user_fixed
 
 __all__ = ["ApproximationConfig", "ApproximationResult", "run_approximation", "target"]
 
@@ -27,7 +27,7 @@ def target(x: np.ndarray) -> np.ndarray:
 
 
 class ApproximationConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
     example: Literal["approximation"] = "approximation"
     name: str = "approximation"
@@ -41,8 +41,15 @@ class ApproximationConfig(BaseModel):
     learning_rate: float = Field(default=0.02, gt=0, le=1)
     n_points: int = Field(default=512, ge=16)
     init_slope: float = Field(default=8.0, gt=0)
-    seed: int = 0
+    seed: Seed = 0
     input_type: str = "ap_fixed<16,2>"
+
+    @field_validator("input_type")
+    @classmethod
+    def _fixed(cls, v: str) -> str:
+        user_fixed(v)
+        return v
+
     """Firmware input type of the compiled network (x in [-1, 1])."""
 
 

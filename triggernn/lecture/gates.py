@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from triggernn.records import write_json
 
-from ..config import check_name
+from ..config import STRICT, Seed, check_name
 
 __all__ = ["INPUTS", "TRUTH_TABLES", "GatesConfig", "GatesResult", "run_gates"]
 
@@ -30,12 +30,12 @@ HAND_SET = {"OR": (-10.0, 15.0, 15.0), "AND": (-20.0, 15.0, 15.0), "NAND": (20.0
 
 
 class GatesConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
     example: Literal["gates"] = "gates"
     name: str = "gates"
     _name = field_validator("name")(check_name)
-    seed: int = 0
+    seed: Seed = 0
     epochs: int = Field(default=3000, ge=10, le=100_000)
     learning_rate: float = Field(default=0.1, gt=0, le=10)
     tries: int = Field(default=5, ge=1, le=100)

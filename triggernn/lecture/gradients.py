@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from triggernn.records import write_json
 
-from ..config import check_name
+from ..config import STRICT, Seed, check_name
 
 __all__ = ["SIGMOID_BOUND", "GradientsConfig", "GradientsResult", "run_gradients"]
 
@@ -29,7 +29,7 @@ ACTIVATIONS = ("sigmoid", "relu", "leaky_relu")
 
 
 class GradientsConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
     example: Literal["gradients"] = "gradients"
     name: str = "gradients"
@@ -40,7 +40,7 @@ class GradientsConfig(BaseModel):
     epochs: int = Field(default=10, ge=1, le=500)
     batch_size: int = Field(default=256, ge=1)
     learning_rate: float = Field(default=1e-3, gt=0, le=1)
-    seed: int = 0
+    seed: Seed = 0
     max_jets: int | None = Field(default=None, ge=100)
 
 

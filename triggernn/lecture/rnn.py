@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from triggernn.records import write_json
 
-from ..config import check_name
-from ..quantize import parse_fixed, qkeras_bits, to_fixed_grid
+from ..config import STRICT, Seed, check_name
+from ..quantize import parse_fixed, qkeras_bits, to_fixed_grid, user_fixed
 
 __all__ = ["RNNConfig", "RNNResult", "run_rnn", "sine_sequences"]
 
@@ -28,7 +28,7 @@ CELLS = ("simple_rnn", "gru")
 
 
 class RNNConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
     example: Literal["rnn"] = "rnn"
     name: str = "rnn"
@@ -40,8 +40,15 @@ class RNNConfig(BaseModel):
     frequency: tuple[float, float] = (0.2, 0.8)
     epochs: int = Field(default=40, ge=1, le=1000)
     learning_rate: float = Field(default=0.01, gt=0, le=1)
-    seed: int = 0
+    seed: Seed = 0
     input_type: str = "ap_fixed<16,2>"
+
+    @field_validator("input_type")
+    @classmethod
+    def _fixed(cls, v: str) -> str:
+        user_fixed(v)
+        return v
+
     max_abs_error: float = Field(default=0.02, gt=0)
     """Largest |QKeras - C-sim| allowed on any test sequence."""
 

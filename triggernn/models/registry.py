@@ -15,9 +15,20 @@ _REGISTRY: dict[str, Callable[..., Any]] = {}
 def register_model(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator registering a model builder under ``name``; a second builder of the same name is refused."""
 
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ConfigError(
+            f"a model family's name is a Python identifier (it is what model.family says), got {name!r:.40}"
+        )
+    if name in _REGISTRY:
+        raise ConfigError(
+            f"model family '{name}' is already registered by {_REGISTRY[name].__module__}: choose another name"
+        )
+
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if not callable(fn):
+            raise ConfigError(f"register_model('{name}') decorates a model builder function, got {fn!r:.40}")
         if name in _REGISTRY:
-            raise ValueError(f"model family '{name}' is already registered by {_REGISTRY[name].__module__}")
+            raise ConfigError(f"model family '{name}' is already registered by {_REGISTRY[name].__module__}")
         _REGISTRY[name] = fn
         return fn
 

@@ -13,7 +13,14 @@ from ..config import _Strict, check_name
 from ..config_io import format_validation_error, read_yaml
 from ..errors import ConfigError
 
-__all__ = ["SHIPPED", "FlowRunConfig", "GANRunConfig", "is_reference_config", "load_reference_config"]
+__all__ = [
+    "SHIPPED",
+    "FlowRunConfig",
+    "GANRunConfig",
+    "check_save_to",
+    "is_reference_config",
+    "load_reference_config",
+]
 
 #: ``configs/`` of the repository: ``triggernn reference flow`` reads ``configs/flow.yaml`` when it is there.
 SHIPPED = Path(__file__).parents[2] / "configs"
@@ -100,3 +107,44 @@ def load_reference_config(source: str | os.PathLike | dict[str, Any]) -> FlowRun
         return _ADAPTER.validate_python(data)
     except ValidationError as err:
         raise ConfigError(format_validation_error(err, str(where))) from None
+
+
+def _saved_by_triggernn(pt: Path, meta: Path) -> bool:
+    import json
+
+    try:
+        return pt.is_file() and "spec" in json.loads(meta.read_text())
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+def check_save_to(cfg: FlowRunConfig | GANRunConfig, force: bool = False) -> None:
+    """Refuse a ``save_to`` whose two files (``<save_to>.pt``, ``<save_to>.json``) would replace a file: any file
+    without ``force``, and even with it one that triggernn did not save (a reference's weights and spec)."""
+    from ..errors import OutputError
+
+    if cfg.save_to is None:
+        return
+    path = Path(cfg.save_to)
+    if path.suffix not in ("", ".pt"):
+        raise OutputError(
+            f"--save-to '{path}': the weights go to <name>.pt and the spec to <name>.json; pass a name ending in "
+            f".pt, e.g. {path.with_suffix('.pt')}"
+        )
+    pt, meta = path.with_suffix(".pt"), path.with_suffix(".json")
+    for f in (pt, meta):
+        if f.is_dir():
+            raise OutputError(f"--save-to would write '{f}', which is a folder: pass another path")
+    existing = [f for f in (pt, meta) if f.exists()]
+    if not existing:
+        return
+    if not force:
+        raise OutputError(
+            f"--save-to would replace {' and '.join(repr(str(f)) for f in existing)}: pass another path, or "
+            "--force to replace weights triggernn saved"
+        )
+    if not _saved_by_triggernn(pt, meta):
+        raise OutputError(
+            f"--save-to would replace {' and '.join(repr(str(f)) for f in existing)}, not a reference triggernn "
+            "saved: pass another path"
+        )

@@ -61,9 +61,13 @@ class ReferenceResult:
 
 
 def run_reference(cfg, out: str | Path | None = None, projects: str | Path = "hls_projects", *,
-                  progress: bool = True) -> ReferenceResult:  # fmt: skip
+                  progress: bool = True, force: bool = False) -> ReferenceResult:  # fmt: skip
     """The reference run a :mod:`triggernn.reference.config` object describes (``configs/flow.yaml``,
-    ``configs/gan.yaml``); the report goes to ``out`` (default ``runs/<cfg.name>``)."""
+    ``configs/gan.yaml``); the report goes to ``out`` (default ``runs/<cfg.name>``). ``force`` lets retrained
+    weights replace those an earlier run saved at ``cfg.save_to`` (never another file)."""
+    from .config import check_save_to
+
+    check_save_to(cfg, force)
     out = owned_folder(
         out if out is not None else Path("runs") / cfg.name, what="report folder", create=False
     )

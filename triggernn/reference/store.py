@@ -19,7 +19,9 @@ def save_state(module, spec, meta: dict, path: str | Path) -> Path:
     partial = path.with_suffix(".pt.partial")
     torch.save(module.state_dict(), partial)
     partial.replace(path.with_suffix(".pt"))
-    path.with_suffix(".json").write_text(json.dumps({"spec": asdict(spec), **meta}, indent=1, default=float))
+    meta_partial = path.with_suffix(".json.partial")
+    meta_partial.write_text(json.dumps({"spec": asdict(spec), **meta}, indent=1, default=float))
+    meta_partial.replace(path.with_suffix(".json"))
     return path.with_suffix(".pt")
 
 

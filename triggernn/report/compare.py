@@ -31,17 +31,24 @@ def compare_runs(run_dirs: list[str | os.PathLike], out_dir: str | os.PathLike) 
     """Write ``comparison.md`` and ``comparison.html`` for ``run_dirs`` into ``out_dir``; returns their paths."""
     from ..outputs import owned_folder
 
+    seen: dict[Path, str] = {}
+    for d in run_dirs:
+        if Path(d).resolve() in seen:
+            raise TriggerNNError(f"'{d}' is the run '{seen[Path(d).resolve()]}' again: pass each run once")
+        seen[Path(d).resolve()] = str(d)
     runs = [(Path(d), _load(Path(d))) for d in run_dirs]
     if not runs:
         raise TriggerNNError("no runs to compare: pass one or more run folders, e.g. runs/jet_dense")
     out = owned_folder(out_dir, what="comparison folder", inputs=run_dirs, create=False)
-    try:
-        header, rows = _table(runs)
-    except (KeyError, TypeError, AttributeError, ValueError) as err:
-        raise TriggerNNError(
-            f"a run's metrics.json lacks what a comparison reads ({type(err).__name__}: {err}): run `triggernn run` "
-            "for it again"
-        ) from None
+    for run in runs:  # each run's metrics read alone first, so that a bad one is named
+        try:
+            _table([run])
+        except (KeyError, TypeError, AttributeError, ValueError, IndexError) as err:
+            raise TriggerNNError(
+                f"{run[0] / 'metrics.json'} lacks what a comparison reads ({type(err).__name__}: {err}): run "
+                "`triggernn run` for it again"
+            ) from None
+    header, rows = _table(runs)
     owned_folder(out, what="comparison folder", inputs=run_dirs)
     title = "triggernn: models side by side (C-simulated firmware on each run's test set)"
     return _write(out, title, header, rows)
