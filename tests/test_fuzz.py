@@ -87,16 +87,27 @@ def outcome(argv: list[str], capsys) -> tuple[str, str]:
     return "refused", refusals[0]
 
 
+#: Where each verb's work begins, after its plan: replaced by a sentinel, so an example costs a plan at most
+#: (a config and data loaded, a model built). run, bench and check's runs: the staged run; compile: the
+#: calibration; data generate: Pythia; verify: the fresh build; scan: the cluster; optimize, lecture, reference,
+#: data benchmark: their work (a lecture example's, once its folders are checked).
+WORK_STARTS = [
+    ("triggernn.pipeline", "_run_staged"), ("triggernn.compiler", "calibrate"),
+    ("triggernn.data.generate", "_import_gen"), ("triggernn.data.shards", "generate_shards"),
+    ("triggernn.audit", "verify_model"), ("triggernn.scan", "local_cluster"),
+    ("triggernn.optimize", "run_optimize"), ("triggernn.lecture", "_work"),
+    ("triggernn.reference.run", "run_flow_reference"), ("triggernn.reference.run", "run_gan_reference"),
+    ("triggernn.data.benchmark", "_dense"), ("triggernn.data.benchmark", "_hgb"),
+]  # fmt: skip
+
+
 @pytest.fixture
 def user_dir(tmp_path, monkeypatch):
     """A user's folder (the working directory) with their own notes, and the verbs' work replaced by a sentinel."""
-    import triggernn.compiler
-    import triggernn.data.generate
-    import triggernn.pipeline
+    import importlib
 
-    monkeypatch.setattr(triggernn.pipeline, "_run_staged", _stop)
-    monkeypatch.setattr(triggernn.compiler, "calibrate", _stop)
-    monkeypatch.setattr(triggernn.data.generate, "_import_gen", _stop)
+    for module, attr in WORK_STARTS:
+        monkeypatch.setattr(importlib.import_module(module), attr, _stop)
     d = tmp_path / "user"
     d.mkdir()
     (d / "notes.txt").write_text("my notes\n")
@@ -417,3 +428,105 @@ def test_flags_are_refused_in_one_line_or_planned(argv, twice, tiny_model, user_
     if "jets.root" in argv and "--force" not in argv:
         assert result == "refused", argv
     assert snapshot(user_dir) == before, (argv, why)
+
+
+# ---- every verb's flags, from the parser itself -----------------------------------------------------------------
+
+#: What a careless user types where a value goes: paths of every kind, numbers out of range, text.
+ANY_VALUE = [
+    "notes.txt", "missing.yaml", ".", "sub/x.root", "x" * 300, "", "0", "-1", "2", "1e9", "nan", "inf", "x",
+    str(ROOT / "configs" / "jet_dense.yaml"), str(ROOT / "configs" / "scans" / "jet_dense.yaml"),
+    str(ROOT / "configs" / "lecture" / "gates.yaml"), str(ROOT / "configs" / "flow.yaml"), "embedded",
+    "jets.root", "model.h5", "tcp://127.0.0.1:1",
+]  # fmt: skip
+
+
+CONFIGS = ROOT / "configs"
+#: Right positionals per (verb, argument), drawn half the time so that examples get past them to the flags.
+GOOD_POSITIONALS = {
+    "config": [str(CONFIGS / "jet_dense.yaml"), str(CONFIGS / "jet_cnn.yaml")],
+    "scan config": [str(CONFIGS / "scans" / "jet_dense.yaml")],
+    "lecture example": ["gates", "rnn", "approximation", "gradients"],
+    "compile model": ["model.h5"],
+    "reference model": ["flow", "gan"],
+    "bench models": ["jet_dense"],
+    "check configs": [str(CONFIGS / "jet_dense.yaml"), str(CONFIGS / "scans" / "jet_dense.yaml"),
+                      str(CONFIGS / "lecture" / "rnn.yaml"), str(CONFIGS / "gan.yaml")],
+    "file": ["jets.root", "embedded"],
+}  # fmt: skip
+
+
+def _verbs():
+    """``(argv prefix, sub-parser)`` of every verb the CLI has, ``data``'s included: read from the parser, so a
+    verb or flag added later is fuzzed without a change here."""
+    import argparse
+
+    from triggernn.cli import _parser
+
+    found = []
+
+    def walk(parser, prefix):
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            found.append((prefix, parser))
+        for name, sub in subs[0].choices.items() if subs else []:
+            walk(sub, [*prefix, name])
+
+    walk(_parser(), [])
+    return found
+
+
+VERBS = _verbs()
+
+
+@st.composite
+def any_verb(draw) -> list[str]:
+    """A verb with its positionals (right half the time) and up to three of its flags, each with a value typed
+    carelessly, one of its choices, or (half the time, where the fuzzer knows one) a right value; never --help."""
+    import argparse
+
+    prefix, parser = draw(st.sampled_from(VERBS))
+    argv = list(prefix)
+    options = []
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            continue
+        if action.option_strings:
+            options.append(action)
+            continue
+        n = 1 if action.nargs in (None, "?", 1) else draw(st.integers(1, 2))  # a positional, as nargs allows
+        good = GOOD_POSITIONALS.get(f"{prefix[0]} {action.dest}", GOOD_POSITIONALS.get(action.dest, []))
+        pool = good if good and draw(st.booleans()) else [*(action.choices or []), *ANY_VALUE]
+        argv += [draw(st.sampled_from(pool)) for _ in range(n)]
+    for action in draw(st.lists(st.sampled_from(options), max_size=3, unique_by=id)) if options else []:
+        flag = draw(st.sampled_from(action.option_strings))
+        if action.nargs == 0:
+            argv.append(flag)
+            continue
+        pool = [*action.choices, "bogus"] if action.choices else ANY_VALUE
+        known = [VALID[f] for f in action.option_strings if f in VALID]
+        if known and draw(st.booleans()):
+            pool = known[0]
+        n = action.nargs if isinstance(action.nargs, int) else 1
+        argv += [flag, *(draw(st.sampled_from(pool)) for _ in range(n))]
+    return argv
+
+
+@seeded
+@SETTINGS
+@given(argv=any_verb())
+def test_every_verb_refuses_in_one_line_or_plans(argv, tiny_model, user_dir, capsys):
+    """Every verb of the parser with careless positionals and flags: a refusal in a few lines, or the plan
+    accepted (the work is a sentinel), or a quick verdict; never a traceback, exit 3 or a user's file changed."""
+    import shutil
+
+    shutil.copy(tiny_model, user_dir / "model.h5")
+    (user_dir / "jets.root").write_bytes(EMBEDDED.read_bytes())
+    before = snapshot(user_dir)
+    result, why = outcome(argv, capsys)
+    verb = " ".join(argv[:2]) if argv[0] == "data" else argv[0]
+    tried(f"{verb} (any)", " ".join(argv)[:300], result, why)
+    after = snapshot(user_dir)
+    assert {k: after.get(k) for k in before} == before, (argv, why)  # the user's files as they were
+    if result == "refused":
+        assert after == before, (argv, why)  # and nothing left behind

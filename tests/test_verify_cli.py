@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -39,11 +40,32 @@ def test_tampered_project_fails(dense, tmp_path, capsys):
     # every first-layer weight flipped in sign: the firmware no longer computes the model
     w.write_text(re.sub(r"(?<![\d.])(-?)(\d\.\d+)", lambda m: ("" if m[1] else "-") + m[2], text))
     assert w.read_text() != text
+    # and its input type widened: on the config's test grid the outputs would not show it, the types do
+    defines = prj / "firmware" / "defines.h"
+    declared = defines.read_text()
+    assert "typedef ap_fixed<16,6> input_t;" in declared
+    defines.write_text(declared.replace("typedef ap_fixed<16,6> input_t;", "typedef ap_fixed<20,8> input_t;"))
     capsys.readouterr()
     assert _verify(dense, "--project", str(prj), "--out", str(tmp_path / "b")) == 1
     captured = capsys.readouterr()
     assert "== jet_dense: FAIL" in captured.out
     assert "differs from what" in captured.err
+    assert "declares input_t as ap_fixed<20,8> where the config gives ap_fixed<16,6>" in captured.err
+
+
+def test_model_of_other_quantizers_exits_2(dense, tmp_path, capsys):
+    """A model verified against a config of other bits: refused before any work, not verified as another design."""
+    import yaml
+
+    cfg = yaml.safe_load(Path(CONFIG).read_text())
+    cfg["quantization"]["weight"]["bits"] = 4
+    (tmp_path / "other.yaml").write_text(yaml.safe_dump(cfg))
+    assert (
+        main(["verify", str(tmp_path / "other.yaml"), "--model", str(dense.run_dir / "qkeras_model.h5")]) == 2
+    )
+    err = capsys.readouterr().err
+    assert "kernel_quantizer is quantized_bits(6" in err
+    assert "pass the config the model was trained with" in err
 
 
 def test_missing_model_exits_2(tmp_path, capsys):

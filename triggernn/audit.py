@@ -128,6 +128,7 @@ def _same_quantizers(cfg: RunConfig, qmodel, path, input_shape: tuple[int, ...],
     fresh firmware would be emitted with that config's types and the verdict would be about another design."""
     from .models import build_model
 
+    _same_recorded_config(cfg, Path(path))
     built = _quantizers(build_model(cfg, input_shape, n_classes, quantized=True))
     saved = _quantizers(qmodel)
     for name, conf in built.items():
@@ -166,3 +167,24 @@ def _changed_types(project: Path, fresh: Path) -> str:
         if name in theirs and theirs[name] != spec:
             return f"{name} as {theirs[name]} where the config gives {spec}"
     return ""
+
+
+def _same_recorded_config(cfg: RunConfig, model: Path) -> None:
+    """Where the model lies in the run folder that trained it, its ``metrics.json`` records that run's config:
+    refuse a config whose model, quantization (the input type too, which no model file holds) or data
+    representation differ from it."""
+    import json
+
+    try:
+        recorded = json.loads((model.parent / "metrics.json").read_text())["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    given = cfg.model_dump(mode="json")
+    for section in ("model", "quantization"):
+        for key, value in (given.get(section) or {}).items():
+            was = (recorded.get(section) or {}).get(key, value)
+            if json.dumps(was, sort_keys=True) != json.dumps(value, sort_keys=True):
+                raise ModelError(
+                    f"'{model}' was trained with {section}.{key} = {was}, the config {cfg.name} gives {value}: pass "
+                    f"the config the model was trained with ({model.parent / 'metrics.json'} records it)"
+                )

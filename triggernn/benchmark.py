@@ -131,11 +131,15 @@ def run_benchmark(
 ) -> list[dict]:
     """Train, emit and measure each model; print the table; write ``benchmark.json`` and ``rate_vs_macs.png``."""
     from .config import load_config
+    from .errors import ConfigError
     from .outputs import owned_folder
     from .pipeline import run
 
     root = Path(__file__).parents[1] / "configs"
     configs = []  # every config loaded and the folder checked before any work (nothing made on a refusal)
+    if len(set(map(str, models))) < len(models):
+        twice = next(m for m in models if list(map(str, models)).count(str(m)) > 1)
+        raise ConfigError(f"the model '{twice}' is given twice: give each model once")
     for name in models:
         path = Path(name) if str(name).endswith((".yaml", ".yml")) else root / f"{name}.yaml"
         cfg = load_config(path)

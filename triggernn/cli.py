@@ -13,6 +13,7 @@ from .cli_args import (
     NON_NEGATIVE,
     POSITIVE,
     Parser,
+    empty_value,
     fraction,
     idle_option,
     int_at_least,
@@ -378,7 +379,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     given = sys.argv[1:] if argv is None else list(argv)
-    refused = repeated_option(parser, given) or idle_option(parser, given, IDLE_FLAGS)
+    refused = (
+        empty_value(parser, given) or repeated_option(parser, given) or idle_option(parser, given, IDLE_FLAGS)
+    )
     if refused:
         print(f"triggernn: error: {refused}", file=sys.stderr)
         return EXIT_USAGE

@@ -9,6 +9,7 @@ __all__ = [
     "NON_NEGATIVE",
     "POSITIVE",
     "Parser",
+    "empty_value",
     "fraction",
     "idle_option",
     "int_at_least",
@@ -138,4 +139,15 @@ def idle_option(
                 return f"{flag} does nothing {'beside' if beside else 'without'} {other}: " + (
                     f"drop {flag} or {other}" if beside else f"add {other}, or drop {flag}"
                 )
+    return None
+
+
+def empty_value(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """The first option of ``argv`` given an empty value (``--out ""``: argparse would take it as the working
+    directory or the default), or an empty positional, as a one-line refusal, or ``None``."""
+    for _, action, name, value in _options(parser, argv):
+        if action.nargs != 0 and value.strip() == "":
+            return f"{name} is given an empty value: pass one, or drop {name}"
+    if any(tok.strip() == "" for tok in argv):
+        return 'an argument is empty (""): pass a value, or drop it'
     return None

@@ -253,6 +253,10 @@ def cmd_reference(args: argparse.Namespace) -> int:
             f"--{unread[0].replace('_', '-')} does not apply to the {cfg.reference} reference: drop it"
         )
     cfg = cfg.with_fields(**given)
+    if args.force and cfg.save_to is None:
+        raise ConfigError(
+            "--force replaces the weights of --save-to, and no --save-to is given: drop --force"
+        )
     return _reference_report(cfg, args.out or Path("runs") / cfg.name, args.projects, args.quiet, args.force)
 
 

@@ -182,13 +182,14 @@ def check_file(path: str | os.PathLike) -> str:
     config :func:`plan_scan`; a reference config its own validation; a lecture config its loader.
     """
     from .config_io import config_kind
-    from .reference.config import check_save_to, load_reference_config
+    from .reference.config import check_jet_inputs, check_save_to, load_reference_config
 
     path = Path(path)
     kind = config_kind(path)
     if kind == "reference":
         ref = load_reference_config(path)
         check_save_to(ref)
+        check_jet_inputs(ref)
         return f"ok ({ref.name}, {ref.reference} reference, {'retrained' if ref.retrain else 'shipped'})"
     if kind == "scan":
         return f"ok (scan {plan_scan(path).summary()})"

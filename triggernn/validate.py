@@ -145,7 +145,7 @@ def _can_create_in(folder: Path) -> bool:
 def writable_folder(path, what: str) -> Path:
     """``path`` (a folder that may not exist yet), refused where it cannot be created or written: the nearest
     existing folder above it must be writable, and nothing on the way may be a file."""
-    path = path_name(Path(path), what)
+    path = path_name(a_path(path, what), what)
     for p in [path, *path.parents]:
         if p.exists():
             if not p.is_dir():

@@ -82,7 +82,12 @@ def run_example(cfg, out_root: str | os.PathLike = "runs/lecture", project_root=
     writable_folder(
         project_root, "the lecture projects folder (--projects)"
     )  # its projects: checked as emitted
-    module = _module(cfg.example)
     owned_folder(out, what="lecture output folder")
-    result = getattr(module, EXAMPLES[cfg.example][2])(cfg, out, Path(project_root))
+    return _work(cfg, out, Path(project_root))
+
+
+def _work(cfg, out: Path, project_root: Path):
+    """The example itself, its folders checked: ``(result, summary lines)``."""
+    module = _module(cfg.example)
+    result = getattr(module, EXAMPLES[cfg.example][2])(cfg, out, project_root)
     return result, module.summary(result)

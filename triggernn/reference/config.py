@@ -17,6 +17,7 @@ __all__ = [
     "SHIPPED",
     "FlowRunConfig",
     "GANRunConfig",
+    "check_jet_inputs",
     "check_save_to",
     "is_reference_config",
     "load_reference_config",
@@ -148,3 +149,20 @@ def check_save_to(cfg: FlowRunConfig | GANRunConfig, force: bool = False) -> Non
             f"--save-to would replace {' and '.join(repr(str(f)) for f in existing)}, not a reference triggernn "
             "saved: pass another path"
         )
+
+
+def check_jet_inputs(cfg: FlowRunConfig | GANRunConfig) -> None:
+    """Refuse a ``data`` or ``evaluate_on`` that is not there or not jet data, before any training."""
+    from ..data.readers import detect_format
+    from ..errors import DataError
+
+    for key in ("data", "evaluate_on"):
+        value = getattr(cfg, key)
+        if value is None or str(value) == "embedded":
+            continue
+        if not Path(value).exists():
+            raise DataError(
+                f"{key} '{value}' does not exist: pass a jet file (a .root of `triggernn data generate`, the hls4ml "
+                "jet .h5 files) or 'embedded'"
+            )
+        detect_format(Path(value))

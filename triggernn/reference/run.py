@@ -65,9 +65,12 @@ def run_reference(cfg, out: str | Path | None = None, projects: str | Path = "hl
     """The reference run a :mod:`triggernn.reference.config` object describes (``configs/flow.yaml``,
     ``configs/gan.yaml``); the report goes to ``out`` (default ``runs/<cfg.name>``). ``force`` lets retrained
     weights replace those an earlier run saved at ``cfg.save_to`` (never another file)."""
-    from .config import check_save_to
+    from ..validate import writable_folder
+    from .config import check_jet_inputs, check_save_to
 
     check_save_to(cfg, force)
+    check_jet_inputs(cfg)
+    writable_folder(projects, "the projects folder (--projects)")  # the FPGA model's project goes in it
     out = owned_folder(
         out if out is not None else Path("runs") / cfg.name, what="report folder", create=False
     )
