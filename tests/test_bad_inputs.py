@@ -9,6 +9,7 @@ and a file. Everything fails before any training or conversion, so the table run
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import re
 import shutil
 from pathlib import Path
@@ -60,6 +61,19 @@ def user_files(tmp_path_factory):
     np.save(d / "objects.npy", np.array([{"a": 1}] * 200, dtype=object), allow_pickle=True)
     np.save(d / "complex.npy", X + 1j)
     (d / "weights.json").write_text('{"my": "settings"}\n')  # a user's file where --save-to weights.pt writes
+    # the third sweep: a run folder `triggernn run` wrote, data of other key names, odd labels in a jet file
+    from triggernn.data.readers import HLF_FEATURES
+    from triggernn.outputs import MARKER, marker_text
+
+    (d / "myrun").mkdir()
+    (d / "myrun" / MARKER).write_text(marker_text("run folder", "replaced whole by the next run"))
+    (d / "myrun" / "qkeras_model.h5").write_bytes(b"a trained model")
+    np.savez(d / "bigX.npz", X=X * 1e6, y=y)
+    np.savez(d / "capital_y.npz", X=X, Y=y)
+    np.savez(d / "x0.npz", X0=X, y=y)
+    with uproot.recreate(d / "labfloat.root") as f:
+        f["jets"] = {"label": (np.arange(200) % 3 + 0.5).astype(np.float32),
+                     **{h: X[:, i % 16].copy() for i, h in enumerate(HLF_FEATURES)}}  # fmt: skip
     configs = {
         "dup.yaml": "name: x\nname: y\n",
         "epochs_true.yaml": "name: x\ntrain:\n  epochs: true\n",
@@ -102,6 +116,10 @@ def user_files(tmp_path_factory):
         "seed.yaml": "name: x\ntrain:\n  seed: -1\n",
         "lecture_type.yaml": "example: rnn\ninput_type: ap_fixed<8,12>\n",
         "lecture_key.yaml": "example: gates\nlearning_rat: 0.1\n",
+        "both_scan.yaml": "name: s\nbase: plain.yaml\noverrides: {hls: {reuse_factor: 4}}\ngrid:\n  hls.reuse_factor: [1, 2]\n",
+        "name_scan.yaml": "name: s\nbase: plain.yaml\ngrid:\n  name: [a, b]\n",
+        "section_scan.yaml": "name: s\nbase: plain.yaml\ngrid:\n  train: [{epochs: 1}, {epochs: 2}]\n",
+        "null_section.yaml": "name: x\nverify: ~\n",
     }
     for name, text in configs.items():
         (d / name).write_text(text)
@@ -259,6 +277,14 @@ CASES = [
     (["data", "info", "model.h5"], "is a Keras model file, not jet data"),
     ([*COMPILE[:3], "y_bool.npz", "--no-default"], "True/False"),
     ([*COMPILE, "--precision", "fc1: {rezult: 'ap_fixed<16,6>'}"], "rezult"),
+    # the third sweep: another verb's folder, checks the plan missed, scan keys that do nothing, odd labels
+    ([*COMPILE, "--out", "myrun"], "is a run folder triggernn wrote, not a HLS project folder"),
+    ([*COMPILE[:3], "bigX.npz", "--no-default", "--check"], "raise the width"),
+    ([*COMPILE[:3], "capital_y.npz", "--no-default", "--check"], "holds 'Y'"),
+    (["check", "both_scan.yaml"], "set by the overrides and by the grid key"),
+    (["check", "name_scan.yaml"], "drop 'name' from the grid"),
+    (["check", "null_section.yaml"], "a section is a mapping"),
+    (["data", "info", "labfloat.root"], "'label' branch holds fractions"),
 ]
 #: Flags out of range: argparse's own message on its last line, exit code 2.
 FLAGS = [
@@ -352,6 +378,8 @@ def test_api_refuses_bad_arguments_as_triggernn_errors(tmp_path):
         (lambda: tn.register_model("jet_dense"), "already registered"),
         (lambda: benchmark_sample(seed=2**40), "seed must be at most"),
         (lambda: tn.emulate(project, np.full((2, 4), 1e300)), "beyond float32's range"),
+        (lambda: tn.emulate(project, cfg), "must be an array of events"),
+        (lambda: tn.compile(model, X, labels="y.npz", out=tmp_path / "c"), "got the path"),
     ]
     for call, fragment in cases:
         with pytest.raises(tn.TriggerNNError, match=fragment):
@@ -377,6 +405,33 @@ def test_what_the_sweep_refused_wrongly_works(workdir, capsys):
     cfg = tn.load_config(workdir / "merged.yaml")
     assert cfg.quantization.layers["fc2"].weight == cfg.quantization.layers["fc1"].weight
     assert cfg.quantization.layers["fc2"].bias.bits == 8
+    # inputs named X0 for a one-input model (as for several), as docs/byom.md says
+    assert main([*COMPILE[:3], "x0.npz", "--no-default", "--check"]) == 0, capsys.readouterr()
+    # a grid axis of a whole section merges into it, as the overrides do, keeping the base's other keys
+    from triggernn.scan import load_scan, scan_points
+
+    scan, base = load_scan(workdir / "section_scan.yaml")
+    points = scan_points(scan, base)
+    assert [p[2]["train"]["epochs"] for p in points] == [1, 2]
+    assert {p[2]["train"]["learning_rate"] for p in points} == {base.train.learning_rate}
+    assert main(["check", "section_scan.yaml"]) == 0, capsys.readouterr()
+
+
+def test_public_names_are_never_shadowed_by_a_module():
+    """``triggernn.optimize`` was the module, not the function, once anything had imported the module
+    ``triggernn.optimize`` (Python sets a package's attribute to each submodule it imports): no public name may be
+    a submodule's, and each stays what the API says after every submodule is imported."""
+    import importlib
+    import pkgutil
+
+    modules = {m.name for m in pkgutil.iter_modules(tn.__path__)}
+    assert not modules & set(tn.__all__), modules & set(tn.__all__)
+    for name in modules - {"__main__"}:
+        importlib.import_module(f"triggernn.{name}")
+    for name in tn.__all__:
+        value = getattr(tn, name)
+        assert not inspect.ismodule(value), name
+    assert callable(tn.optimize)
 
 
 def test_data_errors_are_triggernn_errors():

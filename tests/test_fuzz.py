@@ -95,7 +95,7 @@ WORK_STARTS = [
     ("triggernn.pipeline", "_run_staged"), ("triggernn.compiler", "calibrate"),
     ("triggernn.data.generate", "_import_gen"), ("triggernn.data.shards", "generate_shards"),
     ("triggernn.audit", "verify_model"), ("triggernn.scan", "local_cluster"),
-    ("triggernn.optimize", "run_optimize"), ("triggernn.lecture", "_work"),
+    ("triggernn.optimizer", "run_optimize"), ("triggernn.lecture", "_work"),
     ("triggernn.reference.run", "run_flow_reference"), ("triggernn.reference.run", "run_gan_reference"),
     ("triggernn.data.benchmark", "_dense"), ("triggernn.data.benchmark", "_hgb"),
 ]  # fmt: skip

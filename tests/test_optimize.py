@@ -9,7 +9,7 @@ import pytest
 
 from triggernn.config import load_config
 from triggernn.errors import ConfigError, TriggerNNError
-from triggernn.optimize import Design, plan_optimize, run_optimize
+from triggernn.optimizer import Design, plan_optimize, run_optimize
 
 TINY = {
     "name": "opt",

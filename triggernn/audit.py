@@ -20,7 +20,7 @@ from .config import RunConfig
 from .errors import ModelError
 from .hls.link import link_project
 from .models import load_model
-from .outputs import MARKER, check_output_dir
+from .outputs import MARKER, check_output_dir, marker_text
 from .pipeline import prepare_data, verify_model, write_run_report
 from .plans import check_test_split
 from .verify import VerificationResult
@@ -83,7 +83,7 @@ def verify_saved(
 
     timings: dict[str, float] = {}
     out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("written by triggernn verify\n")
+    (out / MARKER).write_text(marker_text("verification folder", "written by triggernn verify"))
     fresh, verification, keras = verify_model(
         cfg, qmodel, ds, X, float_model=fmodel, project_dir=out / "hls_project", timings=timings
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -376,6 +377,13 @@ IDLE_FLAGS = {
 def main(argv: list[str] | None = None) -> int:
     """The CLI's one edge: user errors print one line (exit 2, ``-v`` adds the chained cause), an interrupt
     one line (exit 130), anything else is a bug in triggernn: its traceback and a request to report it."""
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        print(
+            "triggernn: error: the working folder no longer exists: cd to an existing folder", file=sys.stderr
+        )
+        return EXIT_USAGE
     parser = _parser()
     args = parser.parse_args(argv)
     given = sys.argv[1:] if argv is None else list(argv)

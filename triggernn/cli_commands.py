@@ -172,7 +172,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
         weights=args.weights,
         out=args.out,
         run_root=args.runs,
-        hls=_hls_section(args.hls),
+        hls=args.hls,
         io_type=args.io_type,
         strategy=args.strategy,
         reuse_factor=args.reuse_factor,
@@ -186,22 +186,6 @@ def cmd_compile(args: argparse.Namespace) -> int:
         print(f"ok    {plan.summary()}")
         return 0
     return _verdict(run_compile(plan))
-
-
-def _hls_section(path: Path | None) -> dict | None:
-    """The ``hls`` mapping of ``--hls FILE``: the file itself, or the ``hls`` section of a run config."""
-    from .config_io import read_yaml
-
-    if path is None:
-        return None
-    tree = read_yaml(path)
-    if not isinstance(tree, dict):
-        raise ConfigError(
-            f"{path}: expected a mapping of hls settings (io_type, strategy, ...), got {tree!r:.60}"
-        )
-    if "hls" in tree or {"name", "model", "data", "train", "quantization"} & set(tree):  # a run config
-        return tree.get("hls") or {}
-    return tree
 
 
 def _name_from(model: Path) -> str:
@@ -227,7 +211,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
-    from .optimize import plan_optimize, run_optimize
+    from .optimizer import plan_optimize, run_optimize
 
     plan = plan_optimize(args.config, max_drop=args.max_drop, rounds=args.rounds, epochs=args.epochs,
                          widths=not args.no_widths, time_budget_s=args.time_budget * 60, out=args.out,

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import compat
-from .calibrate import Calibration, PrecisionError, calibrate
+from .calibrate import Calibration, PrecisionError, calibrate, fixed_for_range
 from .compile_criteria import MIN_TEST_EVENTS, activation_name, criteria, report_tables, table_layers
 from .config import check_name, load_config
 from .data.errors import DataError
@@ -120,12 +120,26 @@ def load_calibration_data(
         if suffix == ".npz":
             with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
                 yk = next((k for k in _Y_KEYS if k in f), None)
+                if yk is None and any(k.lower() in _Y_KEYS for k in f):
+                    odd = next(k for k in f if k.lower() in _Y_KEYS)
+                    raise DataError(f"{path} holds '{odd}': labels are read from one of {_Y_KEYS}: rename it")
                 if len(input_names) > 1:
-                    return _per_input(path, f, list(input_names)), (f[yk] if yk else None)
-                xk = next((k for k in _X_KEYS if k in f), None)
-                if xk is None:
-                    raise DataError(f"{path} has no inputs under any of {_X_KEYS}; it holds {list(f)}")
-                return f[xk], (f[yk] if yk else None)
+                    X = _per_input(path, f, list(input_names))
+                    read = {yk, *input_names, *(f"X{i}" for i in range(len(input_names)))}
+                else:
+                    xk = next((k for k in (*_X_KEYS, *input_names, "X0") if k in f), None)
+                    if xk is None:
+                        raise DataError(
+                            f"{path} has no inputs under any of {(*_X_KEYS, *input_names, 'X0')}; it holds {list(f)}"
+                        )
+                    X, read = f[xk], {xk, yk}
+                unread = [k for k in f if k not in read]
+                if unread:
+                    log.warning(
+                        "%s: %s not read (inputs are read from %s, labels from %s)", path,
+                        ", ".join(unread), "/".join((*_X_KEYS, *input_names)), "/".join(_Y_KEYS),
+                    )  # fmt: skip
+                return X, (f[yk] if yk else None)
     except (
         ValueError,
         OSError,
@@ -164,8 +178,23 @@ def _per_input(path: Path, f, names: list[str]) -> list[np.ndarray]:
     )
 
 
-def hls_config(hls: HLSConfig | dict | None = None, **fields) -> HLSConfig:
-    """``hls`` (a config, a mapping of one, a run config's section, or None for the defaults) with ``fields`` replacing its own (None:
+def _hls_section(path: Path) -> dict:
+    """The ``hls`` mapping of ``--hls FILE``: the file itself, or the ``hls`` section of a run config."""
+    from .config_io import read_yaml
+
+    tree = read_yaml(path)
+    if not isinstance(tree, dict):
+        raise ConfigError(
+            f"{path}: expected a mapping of hls settings (io_type, strategy, ...), got {tree!r:.60}"
+        )
+    if "hls" in tree or {"name", "model", "data", "train", "quantization"} & set(tree):  # a run config
+        return tree.get("hls") or {}
+    return tree
+
+
+def hls_config(hls: HLSConfig | dict | str | os.PathLike | None = None, **fields) -> HLSConfig:
+    """``hls`` (a config, a mapping of one, a run config or the path of its YAML or of an hls section's, or None
+    for the defaults) with ``fields`` replacing its own (None:
     kept), validated as a run config's ``hls`` section; a ConfigError naming the field otherwise."""
     from pydantic import ValidationError
 
@@ -174,6 +203,8 @@ def hls_config(hls: HLSConfig | dict | None = None, **fields) -> HLSConfig:
 
     if isinstance(hls, RunConfig):  # a run config: its hls section (as --hls takes a run config's file)
         hls = hls.hls
+    if isinstance(hls, str | os.PathLike):
+        hls = _hls_section(Path(hls))
     if isinstance(hls, HLSConfig):
         base = hls
     else:
@@ -306,7 +337,7 @@ def plan_compile(
     weights: str | os.PathLike | None = None,
     out: str | os.PathLike | None = None,
     run_root: str | os.PathLike = "runs",
-    hls: HLSConfig | dict | None = None,
+    hls: HLSConfig | dict | str | os.PathLike | None = None,
     io_type: str | None = None,
     strategy: str | None = None,
     reuse_factor: int | None = None,
@@ -403,7 +434,7 @@ def plan_compile(
     input_names = compat.input_names(kmodel) if len(shapes) > 1 else []
 
     if isinstance(data, str | os.PathLike):
-        data, file_labels = load_calibration_data(data, input_names)
+        data, file_labels = load_calibration_data(data, input_names or compat.input_names(kmodel))
         labels = labels if labels is not None else file_labels
     if data is None:
         if input_range is None:
@@ -415,7 +446,7 @@ def plan_compile(
         data = data if len(shapes) > 1 else data[0]
     from .validate import class_labels, model_events
 
-    X = model_events(data, "the calibration data", shapes, input_names)
+    X = model_events(data, "the calibration data", shapes, input_names or compat.input_names(kmodel))
     for i, x in enumerate(as_list(X)):
         if x.size and float(np.min(x)) == float(np.max(x)):
             which = f"input '{input_names[i]}' of " if input_names else ""
@@ -423,6 +454,9 @@ def plan_compile(
                 "every value of %sthe calibration data is %g: the calibrated types fit that value only and the "
                 "verdict is about it alone; pass representative events", which, float(x.flat[0]),
             )  # fmt: skip
+    widest = (width or 16) if tolerance is None else max(TOLERANCE_WIDTHS)
+    for x in as_list(X):  # the input type's range, from the data alone: what calibration would refuse later
+        fixed_for_range(float(np.min(x)), float(np.max(x)), widest, headroom_bits, layer="input")
     # several heads are compared side by side, value by value
     out_shape = tuple(int(d) for d in kmodel.output_shape[1:]) if len(kmodel.outputs) == 1 else (0, 0)
     n_out = int(np.prod(out_shape)) if len(kmodel.outputs) == 1 else 0

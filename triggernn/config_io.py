@@ -32,6 +32,8 @@ def format_validation_error(err: ValidationError, source: str) -> str:
             problems.append(f"unknown key '{key}': remove it or check its spelling")
         else:
             msg = e["msg"].removeprefix("Value error, ")
+            if e["type"] == "model_type":  # "a valid dictionary or instance of VerifyConfig": a section
+                msg = "a section is a mapping of its keys (or left out)"
             if not e["loc"]:  # a rule across sections: the message names its keys
                 problems.append(msg)
             elif isinstance(e.get("input"), dict):  # a rule of a section: its keys, not the whole section

@@ -1,6 +1,6 @@
 """The design space of ``triggernn optimize``: one point (:class:`Design`), its moves and its run config.
 
-A move lowers the cost of a design one step: bits, widths, pruning or the input type. The search (``optimize.py``)
+A move lowers the cost of a design one step: bits, widths, pruning or the input type. The search (``optimizer.py``)
 first takes *coarse* moves, each applied to every layer at once (all weights one bit narrower, all ReLUs, every
 hidden layer halved), then *fine* ones, one layer at a time. Several feasible moves of a round combine into one
 design (:meth:`Design.combine`): every field at its cheapest.

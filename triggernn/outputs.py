@@ -28,7 +28,9 @@ __all__ = [
     "Staged",
     "check_output_dir",
     "is_owned",
+    "marker_text",
     "owned_folder",
+    "owned_kind",
     "separate_folders",
     "staged_dir",
 ]
@@ -40,6 +42,20 @@ MARKER = ".triggernn"
 def is_owned(path: Path) -> bool:
     """Whether ``path`` is a folder triggernn wrote (it holds the marker)."""
     return (path / MARKER).is_file()
+
+
+def marker_text(what: str, note: str) -> str:
+    """A marker's text: that triggernn wrote the folder, as what (``kind: run folder``), and how it is written."""
+    return f"written by triggernn; {note}\nkind: {what}\n"
+
+
+def owned_kind(path: Path) -> str | None:
+    """What triggernn wrote ``path`` as (its marker's ``kind:``), or None (not ours, or an older marker)."""
+    try:
+        found = re.search(r"^kind: (.+)$", (path / MARKER).read_text(errors="replace"), re.M)
+    except OSError:
+        return None
+    return found.group(1).strip() if found else None
 
 
 def _protected(path: Path) -> str | None:
@@ -95,6 +111,11 @@ def check_output_dir(
     if reason is not None:
         fix = f"pass another path ({flag} PATH, e.g. a new folder name)" if flag else "move it out of the way"
         raise OutputError(f"will not write the {what} '{path}': {reason}; {fix}")
+    kind = owned_kind(final) if final.is_dir() else None
+    if kind is not None and kind != what and not force:  # a run's models are not an HLS project to replace
+        fix = f"choose another path ({flag} PATH)" if flag else "move it out of the way"
+        force_fix = f" or pass {force_flag} to replace it" if force_flag else ""
+        raise OutputError(f"the {what} '{path}' is a {kind} triggernn wrote, not a {what}: {fix}{force_fix}")
     if final.is_dir() and not is_owned(final) and any(final.iterdir()) and not force:
         fix = f"choose another path ({flag} PATH)" if flag else "move your files out of it"
         force_fix = f" or pass {force_flag} to replace it" if force_flag else ""
@@ -134,9 +155,7 @@ def owned_folder(
     if create:
         final.mkdir(parents=True, exist_ok=True)
         if not (final / MARKER).exists():
-            (final / MARKER).write_text(
-                "written by triggernn; its files are written in place by the next run\n"
-            )
+            (final / MARKER).write_text(marker_text(what, "its files are written in place by the next run"))
     return final
 
 
@@ -176,15 +195,15 @@ def _sweep_stale(final: Path) -> None:
 class Staged:
     """A hidden sibling folder that becomes ``final`` on :meth:`commit` (see :func:`staged_dir`)."""
 
-    def __init__(self, final: Path) -> None:
+    def __init__(self, final: Path, what: str = "output folder") -> None:
         self.final = final
         self._made = [p for p in reversed(final.parents) if not p.exists()]  # outermost first
         final.parent.mkdir(parents=True, exist_ok=True)
         _sweep_stale(final)
         self.path = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
         (self.path / MARKER).write_text(
-            "written by triggernn; replaced whole by the next run\n"
-            f"staged by pid {os.getpid()} on {socket.gethostname()}\n"
+            marker_text(what, "replaced whole by the next run")
+            + f"staged by pid {os.getpid()} on {socket.gethostname()}\n"
         )
         self.committed = False
         #: other staged folders that belong with this one: moved into place just before it, or discarded
@@ -221,7 +240,7 @@ def staged_dir(final: str | os.PathLike, *, commit: bool = True, **check) -> Ite
     """Stage the folder ``final``: checked with :func:`check_output_dir` (keyword arguments ``check``), written
     inside ``staged.path``, moved into place when the block ends without an exception (unless ``commit`` is
     False: then call ``staged.commit()`` yourself), removed otherwise."""
-    staged = Staged(check_output_dir(final, **check))
+    staged = Staged(check_output_dir(final, **check), what=check.get("what", "output folder"))
     try:
         yield staged
         if commit and not staged.committed:

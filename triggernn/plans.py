@@ -152,8 +152,8 @@ def plan_scan(
     if check_models:
         seen: set[str] = set()
         for _, point, cfg in points:
-            shape = repr({k: cfg[k] for k in ("data", "model", "quantization")}) + repr(
-                cfg["hls"]["precision"]
+            shape = repr({k: cfg.get(k) for k in ("data", "model", "quantization")}) + repr(
+                (cfg.get("hls") or {}).get("precision")
             )
             if shape in seen:
                 continue

@@ -8,6 +8,7 @@ the sign, so ``quantized_bits(W, I-1)`` is ``ap_fixed<W, I>`` and ``quantized_re
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
@@ -183,7 +184,7 @@ def to_fixed_grid(x: np.ndarray, spec: FixedSpec) -> np.ndarray:
 
 
 def quantize_model(model, quant_cfg):
-    """Convert a float Keras model into a QKeras model with the bits of ``quant_cfg`` (a QuantConfig).
+    """Convert a float Keras model (or the path of a saved one) into a QKeras model with the bits of ``quant_cfg`` (a QuantConfig).
 
     Dense/Conv1D/Conv2D layers become QDense/QConv1D/QConv2D with ``quantized_bits`` kernels and biases,
     ReLU activations (layers or fused) become ``QActivation(quantized_relu)``; a softmax stays float (hls4ml
@@ -199,6 +200,10 @@ def quantize_model(model, quant_cfg):
     from .errors import ModelError
     from .validate import keras_model
 
+    if isinstance(model, str | os.PathLike):  # the path of a saved float model
+        from .models import load_model
+
+        model = load_model(model)
     keras_model(model)
     quant_cfg = quant_cfg.quantization if isinstance(quant_cfg, RunConfig) else quant_cfg
     if not isinstance(quant_cfg, QuantConfig):

@@ -182,6 +182,28 @@ def _check_not_shadowed(keys: list[str], cfg: dict) -> None:
                 )
 
 
+def _check_keys_act(scan: ScanConfig) -> None:
+    """Refuse scan keys that would do nothing: a name in the grid or the overrides (a scan names its points
+    ``<scan>_<hash>``), and an override of a key the grid sets (the grid's values replace it)."""
+    overridden = {dotted for dotted, _ in _flatten(scan.overrides)}
+    if "name" in scan.grid or "name" in overridden:
+        raise ConfigError(
+            "a scan names each point <scan name>_<hash of its config>: drop 'name' from the grid and the overrides"
+        )
+    for key in scan.grid:
+        for dotted in _SHORTHANDS.get(key, (key,)):
+            hit = sorted(
+                o
+                for o in overridden
+                if o == dotted or o.startswith(f"{dotted}.") or dotted.startswith(f"{o}.")
+            )
+            if hit:
+                raise ConfigError(
+                    f"'{hit[0]}' is set by the overrides and by the grid key '{key}', whose values replace it at "
+                    "every point: drop it from the overrides"
+                )
+
+
 def scan_points(scan: ScanConfig, base: RunConfig) -> list[tuple[str, dict, dict]]:
     """Every grid point as ``(key, {grid key: value}, full config dict)``, each config validated here, so a
     bad value stops the scan before any work, naming the point."""
@@ -190,13 +212,20 @@ def scan_points(scan: ScanConfig, base: RunConfig) -> list[tuple[str, dict, dict
         _set(base_dict, dotted, v)
     keys = list(scan.grid)
     _check_not_shadowed(keys, base_dict)
+    _check_keys_act(scan)
     points = []
     for values in itertools.product(*(scan.grid[k] for k in keys)):
         point = dict(zip(keys, values, strict=True))
         cfg = json.loads(json.dumps(base_dict))
         for k, v in point.items():
             for dotted in _SHORTHANDS.get(k, (k,)):
-                _set(cfg, dotted, v)
+                if (
+                    isinstance(v, dict) and v
+                ):  # a section's fields (grid: {train: [{epochs: 1}, ...]}): merged
+                    for leaf, value in _flatten(v, f"{dotted}."):
+                        _set(cfg, leaf, value)
+                else:
+                    _set(cfg, dotted, v)
         digest = hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:12]
         cfg["name"] = f"{scan.name}_{digest}"
         try:

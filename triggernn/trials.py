@@ -1,6 +1,6 @@
 """Trials: one config run start to end in a Dask worker (a scan's point, a search's trial), its record written
 atomically to ``<out>/points/<key>.json``; the records read back; Ctrl-C's clean-up; the Pareto front.
-Shared by :mod:`triggernn.scan` and :mod:`triggernn.optimize`."""
+Shared by :mod:`triggernn.scan` and :mod:`triggernn.optimizer`."""
 
 from __future__ import annotations
 

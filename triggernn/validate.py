@@ -176,6 +176,8 @@ def output_file(path, what: str, *, force: bool, flag: str = "--force") -> Path:
 def event_array(X, what: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """``X`` as float32 events: real, finite numbers, of ``shape`` per event where given (a flat event of as
     many values is accepted)."""
+    if not isinstance(X, np.ndarray | list | tuple) and not hasattr(X, "__array__"):
+        raise InputError(f"{what} must be an array of events (numpy, n_events first), got {type(X).__name__}")
     arr = np.asarray(X) if not isinstance(X, np.ndarray) else X
     if arr.dtype.kind == "c":
         raise InputError(f"{what} are complex numbers: pass real values (e.g. their magnitude)")
@@ -210,7 +212,9 @@ def model_events(X, what: str, shapes: list[tuple[int, ...]], names: list[str] |
     (in the model's order) or a mapping by input name, refused with the names where it does not match, and the
     same number of events in each. Returns an array, or a list of arrays."""
     if len(shapes) == 1:
-        if isinstance(X, list | tuple | dict):
+        if isinstance(X, dict) and len(X) == 1 and next(iter(X)) in [*(names or []), "X0"]:
+            X = next(iter(X.values()))  # a mapping by the model's one input name
+        elif isinstance(X, list | tuple | dict):
             raise InputError(f"{what}: the model has one input, pass one array of events (n_events, ...)")
         return event_array(X, what, shapes[0])
     names = list(names or [f"X{i}" for i in range(len(shapes))])
@@ -242,6 +246,11 @@ def class_labels(y, n_events: int, n_classes: int | None, what: str = "labels") 
     Refused: strings, fractions, NaN, negative classes, a label count that is not the event count, more
     classes than the model has outputs.
     """
+    if isinstance(y, str | os.PathLike):
+        raise InputError(
+            f"{what} must be an array of classes, got the path '{y}': load it (np.load), or pass the file as the "
+            "data, whose y is read"
+        )
     arr = np.asarray(y)
     if arr.dtype.kind not in "biuf":
         raise InputError(

@@ -101,7 +101,7 @@ def _read_root(path: pathlib.Path, need_constituents: bool) -> Raw:
         short = {b: len(a) for b, a in arrays.items() if len(a) != tree.num_entries}
         if short:
             raise ValueError(f"the tree has {tree.num_entries} entries but branches {short} hold fewer")
-        raw = Raw(arrays["label"].astype(np.int64), np.column_stack([arrays[n] for n in HLF_FEATURES]))
+        raw = Raw(_integer_labels(arrays["label"], path), np.column_stack([arrays[n] for n in HLF_FEATURES]))
         if need_constituents:
             jag = tree.arrays(["jet_pt", "part_pt", "part_deta", "part_dphi"], library="ak")
             width = max(int(ak.max(ak.num(jag["part_pt"]), initial=0)), 1)
@@ -111,12 +111,29 @@ def _read_root(path: pathlib.Path, need_constituents: bool) -> Raw:
 
             raw.jet_pt = ak.to_numpy(jag["jet_pt"]).astype(np.float64)
             raw.pt, raw.deta, raw.dphi = pad(jag["part_pt"]), pad(jag["part_deta"]), pad(jag["part_dphi"])
+    except DataError:
+        raise
     except Exception as exc:
         raise DataError(
             f"{path}: reading the 'jets' tree failed ({type(exc).__name__}: {exc}); the file "
             "is probably truncated or corrupt: regenerate it with `triggernn data generate`"
         ) from exc
     return raw
+
+
+def _integer_labels(values: np.ndarray, path: pathlib.Path) -> np.ndarray:
+    """A ``label`` branch as integer classes; a fraction, NaN or negative class refused (never truncated)."""
+    values = np.asarray(values)
+    if values.dtype.kind == "f" and not (np.isfinite(values).all() and (values == np.round(values)).all()):
+        raise DataError(
+            f"{path}: its 'label' branch holds fractions or NaN: labels are integer classes 0..n-1"
+        )
+    labels = values.astype(np.int64)
+    if len(labels) and labels.min() < 0:
+        raise DataError(
+            f"{path}: its 'label' branch holds negative classes: labels are integer classes 0..n-1"
+        )
+    return labels
 
 
 def _labels_from_names(values: Sequence[object], path: pathlib.Path) -> np.ndarray:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ..cluster import local_cluster
 from ..errors import OutputError
-from ..outputs import MARKER
+from ..outputs import MARKER, marker_text
 from .errors import DataError
 from .features import CLASS_NAMES
 
@@ -111,7 +111,7 @@ def _open_folder(folder: pathlib.Path, manifest: dict) -> None:
             )
         return
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / MARKER).write_text("written by triggernn data generate --shards\n")
+    (folder / MARKER).write_text(marker_text("shard folder", "written by triggernn data generate --shards"))
     tmp = folder / f".{MANIFEST}.tmp"
     tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     os.replace(tmp, folder / MANIFEST)

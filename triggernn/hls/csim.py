@@ -45,7 +45,7 @@ def check_inputs(shape: tuple[int, ...], X, what: str = "inputs") -> np.ndarray:
     from ..validate import event_array
 
     shape = tuple(int(d) for d in shape)
-    if not isinstance(X, list | tuple | dict):
+    if isinstance(X, np.ndarray) or hasattr(X, "__array__"):
         arr = np.asarray(X)
         X = arr[None] if arr.ndim == len(shape) and arr.dtype.kind in "biuf" else arr  # a single event
     return np.ascontiguousarray(event_array(X, what, shape))

@@ -233,7 +233,7 @@ def emit(
             )
     final = check_output_dir(output_dir, what="HLS project folder", force=force, inputs=inputs)
     model = with_quantized_weights(model)
-    staged = Staged(final)
+    staged = Staged(final, what="HLS project folder")
     work = Path(tempfile.mkdtemp(prefix=f".{final.name}.tb-", dir=final.parent))
     try:
         hc = make_hls_config(model, cfg, softmax_spread=softmax_spread)
