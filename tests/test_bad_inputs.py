@@ -385,6 +385,11 @@ def test_api_refuses_bad_arguments_as_triggernn_errors(tmp_path):
         with pytest.raises(tn.TriggerNNError, match=fragment):
             call()
     assert not (tmp_path / "c").exists()
+    broken = tmp_path / "broken"  # a project a file was deleted from: said so, not "edited"
+    shutil.copytree(project.path, broken)
+    (broken / "firmware" / "parameters.h").unlink()
+    with pytest.raises(tn.HLSError, match=r"lacks firmware/parameters.h: files were deleted"):
+        tn.open_project(broken)
     if importlib.util.find_spec(
         "alkaid"
     ):  # a project opened from disk goes to the RTL path as emitted ones do

@@ -60,9 +60,18 @@ def test_model_of_other_quantizers_exits_2(dense, tmp_path, capsys):
     cfg = yaml.safe_load(Path(CONFIG).read_text())
     cfg["quantization"]["weight"]["bits"] = 4
     (tmp_path / "other.yaml").write_text(yaml.safe_dump(cfg))
+    # in its run folder: the config recorded there says which key differs (the input type too, where it does)
     assert (
         main(["verify", str(tmp_path / "other.yaml"), "--model", str(dense.run_dir / "qkeras_model.h5")]) == 2
     )
+    err = capsys.readouterr().err
+    assert "was trained with quantization.weight" in err
+    assert "pass the config the model was trained with" in err
+    # anywhere else: its quantizers against those the config builds
+    import shutil
+
+    shutil.copy(dense.run_dir / "qkeras_model.h5", tmp_path / "model.h5")
+    assert main(["verify", str(tmp_path / "other.yaml"), "--model", str(tmp_path / "model.h5")]) == 2
     err = capsys.readouterr().err
     assert "kernel_quantizer is quantized_bits(6" in err
     assert "pass the config the model was trained with" in err

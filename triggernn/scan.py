@@ -192,11 +192,7 @@ def _check_keys_act(scan: ScanConfig) -> None:
         )
     for key in scan.grid:
         for dotted in _SHORTHANDS.get(key, (key,)):
-            hit = sorted(
-                o
-                for o in overridden
-                if o == dotted or o.startswith(f"{dotted}.") or dotted.startswith(f"{o}.")
-            )
+            hit = sorted(o for o in overridden if o == dotted or o.startswith(f"{dotted}."))
             if hit:
                 raise ConfigError(
                     f"'{hit[0]}' is set by the overrides and by the grid key '{key}', whose values replace it at "

@@ -183,6 +183,12 @@ def read_graph(path: str | os.PathLike):
         for p in sorted((scratch / "firmware").rglob("*"))
         if p.is_file() and p.suffix != ".so" and _differs(p, path / p.relative_to(scratch), scratch, path)
     ]
+    missing = [c for c in changed if not (path / c).exists()]
+    if missing:
+        raise HLSError(
+            f"the project in '{path}' lacks {', '.join(missing[:3])}{'...' if len(missing) > 3 else ''}: files were "
+            "deleted from it; emit it again"
+        )
     if changed:
         raise HLSError(
             f"the firmware in '{path}' is not what its triggernn_model.h5 and hls4ml_config.yml give "
