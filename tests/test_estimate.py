@@ -78,6 +78,9 @@ def test_recurrent_layers_count_every_time_step(config_run):
 
 def test_synth_without_hls_tools_says_what_is_needed(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(synth, "find_hls_tool", lambda: None)
+    assert main(["synth", str(tmp_path)]) == 2  # a wrong path is said first: installing a tool would not help
+    assert "is not an hls4ml project folder" in capsys.readouterr().err
+    (tmp_path / "hls4ml_config.yml").write_text("OutputDir: .\n")  # a project (as far as the plan can tell)
     assert main(["synth", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "vitis_hls" in err

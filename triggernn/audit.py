@@ -171,8 +171,8 @@ def _changed_types(project: Path, fresh: Path) -> str:
 
 def _same_recorded_config(cfg: RunConfig, model: Path) -> None:
     """Where the model lies in the run folder that trained it, its ``metrics.json`` records that run's config:
-    refuse a config whose model, quantization (the input type too, which no model file holds) or data
-    representation differ from it."""
+    refuse a config whose model or quantization sections (the input type too, which no model file holds) differ
+    from it. Training, data and hls settings may differ: the same model is verified on other data or settings."""
     import json
 
     try:
